@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Tally",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tally", targets: ["TallyCLI"]),
+        .library(name: "Tally", targets: ["Tally"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from Debian (librdkafka-dev, librocksdb-dev), found through pkg-config.
+        .systemLibrary(
+            name: "CRdKafka", pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(
+            name: "CRocksDB", pkgConfig: "rocksdb",
+            providers: [.apt(["librocksdb-dev"])]),
+        // One thin Swift owner per C object; no C type leaves these modules.
+        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "RocksDB", dependencies: ["CRocksDB"]),
+        // The engine: definitions, decoding, windowing (pure), and later state/engine/query.
+        .target(name: "Tally"),
+        .executableTarget(
+            name: "TallyCLI",
+            dependencies: [
+                "Tally", "Kafka", "RocksDB",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "TallyTests", dependencies: ["Tally"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "RocksDBTests", dependencies: ["RocksDB"]),
+    ]
+)

@@ -1,0 +1,13 @@
+import ArgumentParser
+import Tally
+
+/// `tally`: the root command; each subcommand lives in its own file.
+@main
+struct TallyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tally",
+        abstract: "Real-time windowed aggregation over Kafka, declared in JSON.",
+        version: TallyInfo.version,
+        subcommands: [
+        ])
+}
