@@ -1,0 +1,147 @@
+/// Reads one event's JSON in a single pass, validating all of it and extracting only the fields
+/// of its `FieldPlan`. Reuses its buffers: no allocation per event once warmed up.
+public final class EventScanner {
+    /// What a scan found.
+    public enum Outcome: Equatable, Sendable {
+        /// A JSON object; its fields are extracted.
+        case object
+        /// Valid JSON, but not an object.
+        case notAnObject
+        /// Not valid JSON.
+        case invalid(JSONFailure)
+    }
+
+    /// The fields this scanner extracts.
+    public let plan: FieldPlan
+    var fields: [FieldValue]
+    var scratch: [UInt8] = []
+    var keyScratch: [UInt8] = []
+
+    /// A scanner for `plan`.
+    public init(plan: FieldPlan) {
+        self.plan = plan
+        self.fields = Array(repeating: FieldValue(), count: plan.count)
+        scratch.reserveCapacity(256)
+    }
+
+    /// Scans `bytes` and calls `body` with a view of the extracted fields, valid only inside it.
+    @inline(__always)
+    public func scan<R>(_ bytes: UnsafeRawBufferPointer, _ body: (Outcome, EventView) throws -> R) rethrows -> R {
+        let outcome = scan(bytes)
+        return try fields.withUnsafeBufferPointer { f in
+            try scratch.withUnsafeBytes { s in
+                try body(outcome, EventView(source: bytes, scratch: s, fields: f))
+            }
+        }
+    }
+
+    /// Scans `bytes`, filling the fields; read them through `scan(_:_:)`'s view.
+    public func scan(_ bytes: UnsafeRawBufferPointer) -> Outcome {
+        for i in fields.indices { fields[i].kind = .missing }
+        scratch.removeAll(keepingCapacity: true)
+        var r = JSONReader(bytes)
+        r.skipByteOrderMark()
+        do throws(JSONFailure) {
+            let outcome: Outcome
+            if try r.peek() == 0x7B {
+                try scanObject(&r, node: 0, depth: 1)
+                outcome = .object
+            } else {
+                try r.skipValue(depth: 0)
+                outcome = .notAnObject
+            }
+            guard r.atEnd() else { throw JSONFailure(.trailingData, at: r.pos) }
+            return outcome
+        } catch {
+            return .invalid(error)
+        }
+    }
+
+    func scanObject(_ r: inout JSONReader, node: Int, depth: Int) throws(JSONFailure) {
+        guard depth <= JSONReader.maxDepth else { throw JSONFailure(.tooDeep, at: r.pos) }
+        r.pos += 1
+        if try r.peek() == 0x7D { r.pos += 1; return }
+        while true {
+            guard try r.peek() == 0x22 else { throw JSONFailure(.unexpectedByte, at: r.pos) }
+            let key = try r.readString()
+            try r.expect(0x3A)
+            let child = match(key, in: r, children: plan.nodes[node].children)
+            if child < 0 {
+                try r.skipValue(depth: depth)
+            } else {
+                try scanField(&r, node: child, depth: depth)
+            }
+            let c = try r.peek()
+            if c == 0x7D { r.pos += 1; return }
+            guard c == 0x2C else { throw JSONFailure(.unexpectedByte, at: r.pos) }
+            r.pos += 1
+            if try r.peek() == 0x7D { r.pos += 1; return }
+        }
+    }
+
+    @inline(__always)
+    func match(_ key: JSONReader.StringSpan, in r: JSONReader, children: [(key: [UInt8], node: Int)]) -> Int {
+        if children.isEmpty { return -1 }
+        if key.hasEscapes {
+            keyScratch.removeAll(keepingCapacity: true)
+            r.decode(key, into: &keyScratch)
+            for c in children where c.key == keyScratch { return c.node }
+            return -1
+        }
+        let raw = r.bytes(of: key)
+        for c in children where c.key.count == raw.count {
+            if c.key.withUnsafeBufferPointer({ k in
+                memcmpEqual(k.baseAddress!, raw.baseAddress!, raw.count)
+            }) { return c.node }
+        }
+        return -1
+    }
+
+    func scanField(_ r: inout JSONReader, node: Int, depth: Int) throws(JSONFailure) {
+        let n = plan.nodes[node]
+        for s in n.subtree { fields[s].kind = .missing }  // a repeated key: the last one counts
+        var v = FieldValue()
+        switch try r.peek() {
+        case 0x22:
+            let span = try r.readString()
+            v.kind = .string
+            if span.hasEscapes {
+                let start = scratch.count
+                r.decode(span, into: &scratch)
+                v.inScratch = true
+                v.stringStart = Int32(start)
+                v.stringCount = Int32(scratch.count - start)
+            } else {
+                v.stringStart = Int32(span.start)
+                v.stringCount = Int32(span.end - span.start)
+            }
+        case 0x7B:
+            v.kind = .object
+            if n.children.isEmpty { try r.skipValue(depth: depth) } else {
+                try scanObject(&r, node: node, depth: depth + 1)
+            }
+        case 0x5B:
+            v.kind = .array
+            try r.skipValue(depth: depth)
+        case 0x74, 0x66, 0x6E:
+            let c = try r.readLiteral()
+            if c == 0x6E { v.kind = .null } else { v.kind = .bool; v.number = c == 0x74 ? 1 : 0 }
+        case 0x2D, 0x30...0x39:
+            v.kind = .number
+            v.number = try r.readNumber()
+        default:
+            throw JSONFailure(.unexpectedByte, at: r.pos)
+        }
+        if n.slot >= 0 { fields[n.slot] = v }
+    }
+}
+
+@inline(__always)
+func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    var i = 0
+    while i < n {
+        if a[i] != b[i] { return false }
+        i += 1
+    }
+    return true
+}

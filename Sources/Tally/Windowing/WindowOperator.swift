@@ -1,0 +1,326 @@
+/// The window operator of one definition: `where` → group key → event time → slice →
+/// aggregate update, and window closing when the watermark passes `end + grace`. Pure Swift,
+/// no I/O: the offline runner and the live engine drive the same code.
+///
+/// State is kept as slices of width `slide` (the gcd of size and slide, since size is a multiple
+/// of slide): an event updates exactly one slice accumulator, and a window's value is the
+/// combination of its `size / slide` slices. Closed windows come out in `results`, which the
+/// caller drains.
+public final class WindowOperator {
+    /// The definition this operator runs.
+    public let definition: Definition
+    /// Its aggregate layout.
+    public let layout: AggregateLayout
+    let size: Int64, slide: Int64, grace: Int64
+    let filters: [BoundPredicate]
+    let groupSlots: [Int]
+    let timeSlot: Int
+    let timeFormat: TimeSpec.Format?
+
+    // Group keys, interned: key bytes ↔ index, with the number of live slices using each.
+    var keyIndex: [[UInt8]: Int32] = [:]
+    var keys: [[UInt8]] = []
+    var keyRefs: [Int32] = []
+    var freeKeys: [Int32] = []
+    var keyScratch: [UInt8] = []
+
+    // Slice accumulators in flat arrays; `index` finds the one of (key, slice start).
+    var accValues: [Double] = []
+    var accKey: [Int32] = []
+    var accSlice: [Int64] = []
+    var freeAccs: [Int32] = []
+    var index: [SliceKey: Int32] = [:]
+    /// Accumulators of each live slice start, and those starts in ascending order from `sliceHead`.
+    var slices: [Int64: [Int32]] = [:]
+    var sliceStarts: [Int64] = []
+    var sliceHead = 0
+
+    // Update mode: accumulators changed since the last `flushUpdates()`.
+    var dirty: [Bool] = []
+    var dirtyList: [Int32] = []
+
+    /// The per-partition watermark.
+    public var watermarks = WatermarkTracker()
+    /// Start of the last window that has closed (every window starting at or before it is closed).
+    public private(set) var closedThrough: Int64?
+    var nextCloseAt: Int64 = .min
+    /// Emitted results not yet taken by the caller.
+    public var results: [WindowResult] = []
+
+    /// An operator for `definition`, registering the fields it reads in `plan`.
+    public init(_ definition: Definition, plan: inout FieldPlan) {
+        self.definition = definition
+        size = definition.window.size
+        slide = definition.window.slide
+        grace = definition.window.grace
+        filters = definition.filters.map { BoundPredicate($0, plan: &plan) }
+        groupSlots = definition.groupBy.map { plan.slot(for: $0) }
+        timeSlot = definition.time.map { plan.slot(for: $0.field) } ?? -1
+        timeFormat = definition.time?.format
+        layout = AggregateLayout(definition.aggregates, plan: &plan)
+    }
+
+    /// Number of (key, slice) accumulators alive.
+    public var liveAccumulators: Int { index.count }
+    /// Current watermark.
+    public var watermark: Int64? { watermarks.current }
+
+    // MARK: processing
+
+    /// Processes one scanned event from `partition`. `recordTime` is the Kafka timestamp, used
+    /// when the definition has no `time`; `now` is wall-clock ms, for idle partitions.
+    @inline(__always)
+    public func process(_ view: EventView, partition: Int32 = 0, recordTime: Int64? = nil, now: Int64 = 0) -> EventOutcome {
+        // 1. Event time; every valid time moves the watermark, whatever happens to the event.
+        var time: Int64? = nil
+        var timeProblem = RejectReason.missingTime
+        if timeSlot >= 0 {
+            let v = view[timeSlot]
+            switch (timeFormat!, v.kind) {
+            case (_, .missing), (_, .null): break
+            case (.epochMs, .number): time = EventTime.fromEpochMilliseconds(v.number)
+            case (.epochS, .number): time = EventTime.fromEpochSeconds(v.number)
+            case (.iso8601, .string): time = EventTime.parseISO8601(view.bytes(of: v))
+            default: break
+            }
+            if time == nil && !v.isAbsent { timeProblem = .invalidTime }
+        } else {
+            time = recordTime
+        }
+        if let time {
+            if let w = watermarks.observe(partition, time: time, now: now), w >= nextCloseAt { advance(to: w) }
+        } else {
+            watermarks.touch(partition, now: now)
+        }
+        // 2. where
+        for f in filters where !f.holds(view) { return .filtered }
+        // 3. What a counted event needs: a time, a group key, numbers where numbers are read.
+        guard let time else { return .rejected(timeProblem) }
+        keyScratch.removeAll(keepingCapacity: true)
+        if let problem = GroupKey.encode(view, slots: groupSlots, into: &keyScratch) { return .rejected(problem) }
+        if layout.hasNonNumeric(view) { return .rejected(.nonNumericValue) }
+        // 4. Late when even its last window has closed.
+        let sliceStart = WindowMath.floorMultiple(time, slide)
+        if let c = closedThrough, sliceStart <= c { return .late }
+        // 5. One slice update.
+        let acc = accumulator(key: internKey(), slice: sliceStart)
+        accValues.withUnsafeMutableBufferPointer { buf in
+            layout.update(buf.baseAddress! + Int(acc) * layout.stride, view)
+        }
+        if definition.emit == .update && !dirty[Int(acc)] {
+            dirty[Int(acc)] = true
+            dirtyList.append(acc)
+        }
+        return .counted
+    }
+
+    /// Rejects an event that could not be scanned (not JSON, not an object), noting the activity.
+    public func reject(partition: Int32 = 0, now: Int64 = 0) {
+        watermarks.touch(partition, now: now)
+    }
+
+    @inline(__always) func internKey() -> Int32 {
+        if let k = keyIndex[keyScratch] { return k }
+        let k: Int32
+        if let free = freeKeys.popLast() {
+            k = free
+            keys[Int(k)] = keyScratch
+            keyRefs[Int(k)] = 0
+        } else {
+            k = Int32(keys.count)
+            keys.append(keyScratch)
+            keyRefs.append(0)
+        }
+        keyIndex[keyScratch] = k
+        return k
+    }
+
+    @inline(__always) func accumulator(key: Int32, slice: Int64) -> Int32 {
+        let sk = SliceKey(key: key, slice: slice)
+        if let a = index[sk] { return a }
+        let a: Int32
+        if let free = freeAccs.popLast() {
+            a = free
+            accKey[Int(a)] = key
+            accSlice[Int(a)] = slice
+        } else {
+            a = Int32(accKey.count)
+            accKey.append(key)
+            accSlice.append(slice)
+            dirty.append(false)
+            accValues.append(contentsOf: repeatElement(0, count: layout.stride))
+        }
+        accValues.withUnsafeMutableBufferPointer { layout.initialize($0.baseAddress! + Int(a) * layout.stride) }
+        index[sk] = a
+        keyRefs[Int(key)] += 1
+        if slices[slice] == nil { insertSliceStart(slice) }
+        slices[slice, default: []].append(a)
+        return a
+    }
+
+    func insertSliceStart(_ s: Int64) {
+        if sliceStarts.count == sliceHead || sliceStarts[sliceStarts.count - 1] < s {
+            sliceStarts.append(s)
+            return
+        }
+        var lo = sliceHead, hi = sliceStarts.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sliceStarts[mid] < s { lo = mid + 1 } else { hi = mid }
+        }
+        sliceStarts.insert(s, at: lo)
+    }
+
+    // MARK: closing
+
+    /// Moves the watermark to `w` (from the tracker) and closes every window with `end + grace <= w`.
+    public func advance(to w: Int64) {
+        let target = WindowMath.floorMultiple(w - grace - size, slide)
+        if let c = closedThrough, target <= c { return }
+        close(through: target)
+    }
+
+    /// Re-reads the watermark after partitions were assigned, revoked or went idle.
+    public func refreshWatermark(now: Int64, idleTimeout: Int64?) {
+        let w = idleTimeout.map { watermarks.expireIdle(now: now, timeout: $0) } ?? watermarks.current
+        if let w, w >= nextCloseAt { advance(to: w) }
+    }
+
+    /// Closes and emits every window that still holds data (end of input).
+    public func closeAll() {
+        guard sliceHead < sliceStarts.count else { return }
+        let last = WindowMath.floorMultiple(sliceStarts[sliceStarts.count - 1], slide)
+        close(through: max(last, closedThrough ?? last))
+    }
+
+    /// Emits the windows with data whose start is in (closedThrough, target], then frees their slices.
+    func close(through target: Int64) {
+        var done = closedThrough
+        while sliceHead < sliceStarts.count {
+            let first = sliceStarts[sliceHead]
+            var s = WindowMath.floorMultiple(first - size, slide) + slide
+            if let d = done, s <= d { s = d + slide }
+            if s > target { break }
+            emitWindow(start: s, isFinal: true)
+            done = s
+            freeSlices(through: s)
+        }
+        closedThrough = target
+        nextCloseAt = target + slide + size + grace
+    }
+
+    /// Frees slices whose last window starts at or before `windowStart`.
+    func freeSlices(through windowStart: Int64) {
+        while sliceHead < sliceStarts.count, WindowMath.floorMultiple(sliceStarts[sliceHead], slide) <= windowStart {
+            let s = sliceStarts[sliceHead]
+            sliceHead += 1
+            for a in slices.removeValue(forKey: s) ?? [] {
+                let k = accKey[Int(a)]
+                index[SliceKey(key: k, slice: s)] = nil
+                dirty[Int(a)] = false
+                freeAccs.append(a)
+                keyRefs[Int(k)] -= 1
+                if keyRefs[Int(k)] == 0 {
+                    keyIndex[keys[Int(k)]] = nil
+                    keys[Int(k)] = []
+                    freeKeys.append(k)
+                }
+            }
+        }
+        if sliceHead > 1024 && sliceHead * 2 > sliceStarts.count {
+            sliceStarts.removeFirst(sliceHead)
+            sliceHead = 0
+        }
+    }
+
+    /// Appends the results of window `[start, start + size)` for every key with data in it.
+    func emitWindow(start: Int64, isFinal: Bool, onlyKeys: Set<Int32>? = nil) {
+        let end = start + size
+        if size == slide {
+            guard let accs = slices[start] else { return }
+            accValues.withUnsafeBufferPointer { buf in
+                for a in accs where onlyKeys?.contains(accKey[Int(a)]) ?? true {
+                    results.append(WindowResult(
+                        key: keys[Int(accKey[Int(a)])], start: start, end: end, isFinal: isFinal,
+                        values: layout.values(buf.baseAddress! + Int(a) * layout.stride)))
+                }
+            }
+            return
+        }
+        var order: [Int32] = []
+        var position: [Int32: Int] = [:]
+        var combined: [Double] = []
+        let stride = layout.stride
+        accValues.withUnsafeBufferPointer { buf in
+            var s = start
+            while s < end {
+                for a in slices[s] ?? [] {
+                    let k = accKey[Int(a)]
+                    if let only = onlyKeys, !only.contains(k) { continue }
+                    let src = buf.baseAddress! + Int(a) * stride
+                    if let p = position[k] {
+                        combined.withUnsafeMutableBufferPointer { layout.combine($0.baseAddress! + p * stride, src) }
+                    } else {
+                        position[k] = order.count
+                        order.append(k)
+                        combined.append(contentsOf: UnsafeBufferPointer(start: src, count: stride))
+                    }
+                }
+                s += slide
+            }
+        }
+        combined.withUnsafeBufferPointer { buf in
+            for (i, k) in order.enumerated() {
+                results.append(WindowResult(
+                    key: keys[Int(k)], start: start, end: end, isFinal: isFinal,
+                    values: layout.values(buf.baseAddress! + i * stride)))
+            }
+        }
+    }
+
+    // MARK: update mode and queries
+
+    /// Emits a non-final result for every open window whose values changed since the last call
+    /// (update mode), at most one per window.
+    public func flushUpdates() {
+        guard !dirtyList.isEmpty else { return }
+        var byWindow: [Int64: Set<Int32>] = [:]
+        for a in dirtyList where dirty[Int(a)] {
+            dirty[Int(a)] = false
+            for s in openWindowStarts(containingSlice: accSlice[Int(a)]) {
+                byWindow[s, default: []].insert(accKey[Int(a)])
+            }
+        }
+        dirtyList.removeAll(keepingCapacity: true)
+        for s in byWindow.keys.sorted() { emitWindow(start: s, isFinal: false, onlyKeys: byWindow[s]) }
+    }
+
+    func openWindowStarts(containingSlice a: Int64) -> StrideThrough<Int64> {
+        var first = WindowMath.floorMultiple(a - size, slide) + slide
+        if let c = closedThrough, first <= c { first = c + slide }
+        return stride(from: first, through: a, by: Int64.Stride(slide))
+    }
+
+    /// Current (open) windows of one group key, by start, with their values so far.
+    public func openWindows(key: [UInt8], from: Int64? = nil, to: Int64? = nil) -> [WindowResult] {
+        guard let k = keyIndex[key] else { return [] }
+        var starts: Set<Int64> = []
+        for i in sliceHead..<sliceStarts.count where index[SliceKey(key: k, slice: sliceStarts[i])] != nil {
+            for s in openWindowStarts(containingSlice: sliceStarts[i]) { starts.insert(s) }
+        }
+        let saved = results
+        results = []
+        for s in starts.sorted() where (from.map { s >= $0 } ?? true) && (to.map { s <= $0 } ?? true) {
+            emitWindow(start: s, isFinal: false, onlyKeys: [k])
+        }
+        let out = results
+        results = saved
+        return out
+    }
+}
+
+/// (group key index, slice start): the address of one accumulator.
+struct SliceKey: Hashable {
+    var key: Int32
+    var slice: Int64
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Tally
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `tally test DEFINITION --input FILE|-`: one definition offline over JSON Lines.
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run one definition offline over a JSON Lines file; output records on stdout, a summary on stderr.")
+
+    @Argument(help: "The definition file.")
+    var definition: String
+
+    @Option(name: .long, help: "JSON Lines input file, or - for stdin.")
+    var input: String
+
+    @Option(name: .long, help: "Write rejected and late events, with their reason, as JSON Lines to this file.")
+    var deadLetter: String?
+
+    @Option(name: .long, help: "With \"emit\": \"update\", emit changed windows every N events.")
+    var updateInterval: Int = 1000
+
+    func run() throws {
+        let definition: Definition
+        switch DefinitionLoader.load([self.definition]) {
+        case .success(let ds): definition = ds[0]
+        case .failure(let errors):
+            for p in errors.problems { printError(p.description) }
+            throw ExitCode(2)
+        }
+        let fd = input == "-" ? STDIN_FILENO : open(input, O_RDONLY)
+        guard fd >= 0 else {
+            printError("\(input): cannot open: \(String(cString: strerror(errno)))")
+            throw ExitCode(2)
+        }
+        var dlWriter: OutputWriter? = nil
+        if let deadLetter {
+            let dfd = open(deadLetter, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard dfd >= 0 else {
+                printError("\(deadLetter): cannot create: \(String(cString: strerror(errno)))")
+                throw ExitCode(2)
+            }
+            dlWriter = OutputWriter(fd: dfd)
+        }
+        let runner = OfflineRunner(definition, output: OutputWriter(fd: STDOUT_FILENO), deadLetter: dlWriter, updateInterval: updateInterval)
+        do {
+            let stats = try runner.run(LineReader(fd: fd))
+            printError("\(definition.name): \(stats.summary)")
+        } catch {
+            printError("\(input): \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Prints a line on stderr.
+func printError(_ line: String) {
+    var bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+}
