@@ -82,6 +82,7 @@ extension Database {
 
     /// Whether RocksDB refused to open because this build does not link `compression`'s library.
     private static func isUnsupported(compression error: RocksDBError) -> Bool {
-        error.message.contains("not linked with the binary") || error.message.contains("not supported")
+        // RocksDB's ValidateOptions: "Compression type ZSTD is not linked with the binary."
+        error.message.contains("is not linked with the binary")
     }
 }
