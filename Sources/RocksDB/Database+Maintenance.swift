@@ -4,6 +4,10 @@ extension Database {
     /// Applies every write of `batch` atomically. With `sync`, returns only after the WAL is fsynced,
     /// so the batch survives a crash or power loss (checkpoints need this); without it a process crash
     /// loses nothing but an OS crash may lose the last writes.
+    ///
+    /// Measured on the 2-core dev VM (ext4, release build, 8-byte keys, 32-byte values, batches of
+    /// 10k puts): ~0.85M puts/s without sync, ~0.5M puts/s with sync; an almost empty synced batch
+    /// costs ~0.45 ms. So a checkpoint per second pays little for `sync: true`.
     public func write(_ batch: WriteBatch, sync: Bool) throws(RocksDBError) {
         let operation = "write batch of \(batch.count) to \(path)"
         let handle = try liveHandle(for: operation)

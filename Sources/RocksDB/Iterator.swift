@@ -38,14 +38,14 @@ public final class Iterator: DatabaseResource {
     public var isValid: Bool { pointer.map { rocksdb_iter_valid($0) != 0 } ?? false }
 
     /// Moves to the first key (at or after the lower bound, if any).
-    public func seekToFirst() { pointer.map { rocksdb_iter_seek_to_first($0) } }
+    public func seekToFirst() { if let pointer { rocksdb_iter_seek_to_first(pointer) } }
 
     /// Moves to the last key (before the upper bound, if any).
-    public func seekToLast() { pointer.map { rocksdb_iter_seek_to_last($0) } }
+    public func seekToLast() { if let pointer { rocksdb_iter_seek_to_last(pointer) } }
 
     /// Moves to the first key at or after `key`.
     public func seek(to key: UnsafeRawBufferPointer) {
-        pointer.map { rocksdb_iter_seek($0, Bytes.start(key), key.count) }
+        if let pointer { rocksdb_iter_seek(pointer, Bytes.start(key), key.count) }
     }
 
     /// Moves to the first key at or after `key`.
