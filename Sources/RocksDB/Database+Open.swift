@@ -12,8 +12,10 @@ extension Database {
     ///
     /// Families that exist on disk but were not asked for are opened too, because RocksDB refuses to
     /// open a database without all of its families; an old family never makes opening fail.
-    /// A missing parent folder, a folder that cannot be written, or a damaged MANIFEST, CURRENT or
-    /// SST file throws a `RocksDBError` with RocksDB's message.
+    /// A missing parent folder, a folder that cannot be written, a database already open, a garbled
+    /// CURRENT, a damaged MANIFEST start or a truncated SST throws a `RocksDBError` with RocksDB's
+    /// message. Garbled bytes inside an SST only show when that block is read (reads then throw), and
+    /// RocksDB takes a garbled MANIFEST tail for a torn last record and opens without that edit.
     public convenience init(
         path: String, columnFamilies: [String] = [], options: Options = Options()
     ) throws(RocksDBError) {
