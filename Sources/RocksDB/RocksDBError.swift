@@ -11,5 +11,6 @@ public struct RocksDBError: Error, CustomStringConvertible, Sendable {
         self.message = message
     }
 
+    /// "operation: message", as printed to users.
     public var description: String { "\(operation): \(message)" }
 }
