@@ -23,7 +23,13 @@ let package = Package(
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
         .target(name: "RocksDB", dependencies: ["CRocksDB"]),
         // The engine: definitions, decoding, windowing (pure), and later state/engine/query.
-        .target(name: "Tally"),
+        .target(
+            name: "Tally",
+            swiftSettings: [
+                // The engine loop is single-threaded and owns its state; dynamic exclusivity checks
+                // on class properties cost ~17% of the offline hot path (measured with perf).
+                .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+            ]),
         .executableTarget(
             name: "TallyCLI",
             dependencies: [

@@ -4,6 +4,7 @@
 Usage: generate.py [N] [OUT] [--bad K] [--seed S]
   N     events (default 20000)        OUT  output file (default data/orders.jsonl; - for stdout)
   --bad K   also insert K malformed lines (default 0) at fixed pseudo-random places
+  --compact only the fields of ../shared/bench/peers/gen.py, 10,000 customers (the benchmark's shape)
 Each line is one JSON object:
   {"event_type":"OrderCreated","order_id":1000000,"customer_id":"c42","total":123.45,"items":3,
    "timestamp":1764000000000,"region":"eu","customer":{"tier":"gold"},"created_at":"2025-11-24T16:00:00.000Z"}
@@ -12,8 +13,14 @@ so the field names match the peer benchmark's queries.
 """
 import datetime, random, sys
 
-args = [a for a in sys.argv[1:] if not a.startswith("--")]
-opts = dict(zip(sys.argv[1::1], sys.argv[2::1]))
+flags = {"--bad", "--seed"}
+argv = sys.argv[1:]
+opts, args, i = {}, [], 0
+while i < len(argv):
+    if argv[i] in flags: opts[argv[i]] = argv[i + 1]; i += 2
+    elif argv[i].startswith("--"): opts[argv[i]] = True; i += 1
+    else: args.append(argv[i]); i += 1
+COMPACT = "--compact" in opts
 N = int(args[0]) if args else 20000
 OUT = args[1] if len(args) > 1 else "data/orders.jsonl"
 BAD = int(opts.get("--bad", 0))
@@ -37,6 +44,11 @@ for i in range(N):
         b = rng.choice(BROKEN)
         buf.append((b % ts if "%d" in b else b) + "\n")
     et = rng.choices(TYPES, WEIGHTS)[0]
+    if COMPACT:
+        cust = rng.randint(0, 9999)
+        buf.append(f'{{"event_type":"{et}","order_id":{1000000 + i},"customer_id":"c{cust}",'
+                   f'"total":{rng.randint(100, 50000) / 100.0:.2f},"items":{rng.randint(1, 8)},"timestamp":{ts}}}\n')
+        continue
     cust = rng.randint(0, 999)
     total = rng.randint(100, 50000) / 100.0
     iso = datetime.datetime.fromtimestamp(ts / 1000, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -13,6 +13,7 @@ public final class EventScanner {
 
     /// The fields this scanner extracts.
     public let plan: FieldPlan
+    let trie: FlatTrie
     var fields: [FieldValue]
     var scratch: [UInt8] = []
     var keyScratch: [UInt8] = []
@@ -20,6 +21,7 @@ public final class EventScanner {
     /// A scanner for `plan`.
     public init(plan: FieldPlan) {
         self.plan = plan
+        self.trie = FlatTrie(plan)
         self.fields = Array(repeating: FieldValue(), count: plan.count)
         scratch.reserveCapacity(256)
     }
@@ -61,11 +63,12 @@ public final class EventScanner {
         guard depth <= JSONReader.maxDepth else { throw JSONFailure(.tooDeep, at: r.pos) }
         r.pos += 1
         if try r.peek() == 0x7D { r.pos += 1; return }
+        let hasChildren = trie.childCount[node] > 0
         while true {
             guard try r.peek() == 0x22 else { throw JSONFailure(.unexpectedByte, at: r.pos) }
             let key = try r.readString()
             try r.expect(0x3A)
-            let child = match(key, in: r, children: plan.nodes[node].children)
+            let child = hasChildren ? match(key, in: r, node: node) : -1
             if child < 0 {
                 try r.skipValue(depth: depth)
             } else {
@@ -79,27 +82,19 @@ public final class EventScanner {
         }
     }
 
+    /// The child of `node` named by `key`, or -1.
     @inline(__always)
-    func match(_ key: JSONReader.StringSpan, in r: JSONReader, children: [(key: [UInt8], node: Int)]) -> Int {
-        if children.isEmpty { return -1 }
+    func match(_ key: JSONReader.StringSpan, in r: JSONReader, node: Int) -> Int {
         if key.hasEscapes {
             keyScratch.removeAll(keepingCapacity: true)
             r.decode(key, into: &keyScratch)
-            for c in children where c.key == keyScratch { return c.node }
-            return -1
+            return keyScratch.withUnsafeBufferPointer { trie.child(of: node, named: $0) }
         }
-        let raw = r.bytes(of: key)
-        for c in children where c.key.count == raw.count {
-            if c.key.withUnsafeBufferPointer({ k in
-                memcmpEqual(k.baseAddress!, raw.baseAddress!, raw.count)
-            }) { return c.node }
-        }
-        return -1
+        return trie.child(of: node, named: r.bytes(of: key))
     }
 
     func scanField(_ r: inout JSONReader, node: Int, depth: Int) throws(JSONFailure) {
-        let n = plan.nodes[node]
-        for s in n.subtree { fields[s].kind = .missing }  // a repeated key: the last one counts
+        trie.clearSubtree(node, in: &fields)  // a repeated key: the last one counts
         var v = FieldValue()
         switch try r.peek() {
         case 0x22:
@@ -117,7 +112,7 @@ public final class EventScanner {
             }
         case 0x7B:
             v.kind = .object
-            if n.children.isEmpty { try r.skipValue(depth: depth) } else {
+            if trie.childCount[node] == 0 { try r.skipValue(depth: depth) } else {
                 try scanObject(&r, node: node, depth: depth + 1)
             }
         case 0x5B:
@@ -132,16 +127,7 @@ public final class EventScanner {
         default:
             throw JSONFailure(.unexpectedByte, at: r.pos)
         }
-        if n.slot >= 0 { fields[n.slot] = v }
+        let slot = trie.slot[node]
+        if slot >= 0 { fields[slot] = v }
     }
-}
-
-@inline(__always)
-func memcmpEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-    var i = 0
-    while i < n {
-        if a[i] != b[i] { return false }
-        i += 1
-    }
-    return true
 }

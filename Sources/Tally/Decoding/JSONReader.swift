@@ -91,6 +91,15 @@ public struct JSONReader {
         let start = pos
         var escapes = false
         while true {
+            // Eight plain ASCII bytes at a time: no quote, backslash, control byte or non-ASCII.
+            while pos + 8 <= end {
+                let w = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
+                let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+                let q = w ^ (0x22 &* ones), b = w ^ (0x5C &* ones)
+                let special = ((q &- ones) & ~q) | ((b &- ones) & ~b) | ((w &- 0x20 &* ones) & ~w) | w
+                if special & highs != 0 { break }
+                pos += 8
+            }
             guard pos < end else { throw fail(.unexpectedEnd) }
             let c = base[pos]
             if c == 0x22 {
@@ -289,7 +298,9 @@ public struct JSONReader {
         // Clinger's fast path: exact when the mantissa fits in 53 bits and 10^|e| is exact.
         if !dropped && mantissa < (1 << 53) && exponent >= -22 && exponent <= 22 {
             var v = Double(mantissa)
-            if exponent < 0 { v /= Self.powersOfTen[-exponent] } else { v *= Self.powersOfTen[exponent] }
+            var p = 1.0  // 10^|e| by repeated multiplication: exact up to 10^22
+            for _ in 0..<(exponent < 0 ? -exponent : exponent) { p *= 10 }
+            if exponent < 0 { v /= p } else { v *= p }
             return negative ? -v : v
         }
         if mantissa == 0 && !dropped { return negative ? -0.0 : 0.0 }
@@ -298,12 +309,6 @@ public struct JSONReader {
             pos = start
             throw fail(.numberOutOfRange)
         }
-        return v
-    }
-
-    static let powersOfTen: [Double] = (0...22).map { e in
-        var v = 1.0
-        for _ in 0..<e { v *= 10 }
         return v
     }
 

@@ -5,6 +5,14 @@ public struct ResultEncoder: Sendable {
     let keyNames: [[UInt8]]
     let valueNames: [[UInt8]]
     let counts: [Bool]
+    static let windowStart: [UInt8] = Array("},\"window\":{\"start\":".utf8)
+    static let windowEnd: [UInt8] = Array(",\"end\":".utf8)
+    static let finalValues: [UInt8] = Array("},\"final\":true,\"values\":{".utf8)
+    static let updateValues: [UInt8] = Array("},\"final\":false,\"values\":{".utf8)
+    static let close: [UInt8] = Array("}}".utf8)
+    static let null: [UInt8] = Array("null".utf8)
+    static let trueText: [UInt8] = Array("true".utf8)
+    static let falseText: [UInt8] = Array("false".utf8)
 
     /// An encoder for the results of `definition` laid out by `layout`.
     public init(_ definition: Definition, layout: AggregateLayout) {
@@ -31,24 +39,36 @@ public struct ResultEncoder: Sendable {
     public func encode(_ r: WindowResult, into out: inout [UInt8]) {
         out += queryPrefix
         appendKeyMembers(r.key, into: &out)
-        out += Array("},\"window\":{\"start\":".utf8)
+        out += Self.windowStart
         JSONWriter.appendInt(r.start, to: &out)
-        out += Array(",\"end\":".utf8)
+        out += Self.windowEnd
         JSONWriter.appendInt(r.end, to: &out)
-        out += Array(r.isFinal ? "},\"final\":true,\"values\":{".utf8 : "},\"final\":false,\"values\":{".utf8)
+        out += r.isFinal ? Self.finalValues : Self.updateValues
         appendValueMembers(r.values, into: &out)
-        out += Array("}}".utf8)
+        out += Self.close
     }
 
     /// Appends `"path":value` pairs of an encoded group key.
     public func appendKeyMembers(_ key: [UInt8], into out: inout [UInt8]) {
-        for (i, v) in GroupKey.decode(key).enumerated() {
-            if i > 0 { out.append(0x2C) }
-            out += keyNames[i]
-            switch v {
-            case .string(let s): JSONWriter.appendString(s, to: &out)
-            case .number(let d): JSONWriter.appendNumber(d, to: &out)
-            case .bool(let b): out += Array((b ? "true" : "false").utf8)
+        var i = 0, field = 0
+        while i < key.count {
+            if field > 0 { out.append(0x2C) }
+            out += keyNames[field]
+            field += 1
+            let tag = key[i]
+            i += 1
+            switch tag {
+            case 0x73:
+                let len = Int(key[i]) | Int(key[i + 1]) << 8 | Int(key[i + 2]) << 16 | Int(key[i + 3]) << 24
+                JSONWriter.appendString(key[(i + 4)..<(i + 4 + len)], to: &out)
+                i += 4 + len
+            case 0x6E:
+                var bits: UInt64 = 0
+                for k in 0..<8 { bits |= UInt64(key[i + k]) << (8 * UInt64(k)) }
+                JSONWriter.appendNumber(Double(bitPattern: bits), to: &out)
+                i += 8
+            default:
+                out += tag == 0x74 ? Self.trueText : Self.falseText
             }
         }
     }
@@ -61,7 +81,7 @@ public struct ResultEncoder: Sendable {
             if let v {
                 if counts[i] { JSONWriter.appendInt(Int64(v), to: &out) } else { JSONWriter.appendDouble(v, to: &out) }
             } else {
-                out += Array("null".utf8)
+                out += Self.null
             }
         }
     }

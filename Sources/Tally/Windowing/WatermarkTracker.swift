@@ -1,45 +1,68 @@
 /// The watermark of one definition: the smallest, over the partitions it reads, of the largest
 /// valid event time seen in each. A partition that has delivered nothing, or lags, holds it back
 /// until it has been quiet for the idle timeout; then it is left out until its next event.
+/// Partitions are indexed by id in flat arrays: observing an event is a few array reads.
 public struct WatermarkTracker: Sendable {
-    struct Partition: Sendable {
-        var maxTime: Int64?
-        var lastActivity: Int64
-        var idle = false
-    }
+    static let none = Int64.min
 
-    var partitions: [Int32: Partition] = [:]
+    var assigned: [Bool] = []
+    var maxTime: [Int64] = []  // `none` until a valid time arrives
+    var lastActivity: [Int64] = []
+    var idle: [Bool] = []
     /// The current watermark, nil while some active partition has no time yet.
     public private(set) var current: Int64?
 
     /// A tracker with no partitions.
     public init() {}
 
+    mutating func ensure(_ p: Int) {
+        while assigned.count <= p {
+            assigned.append(false)
+            maxTime.append(Self.none)
+            lastActivity.append(0)
+            idle.append(false)
+        }
+    }
+
     /// Starts tracking `partition` (assigned at wall-clock `now`), with a restored time if known.
     public mutating func assign(_ partition: Int32, now: Int64, restored: Int64? = nil) {
-        if partitions[partition] == nil { partitions[partition] = Partition(maxTime: restored, lastActivity: now) }
+        let p = Int(partition)
+        ensure(p)
+        if !assigned[p] {
+            assigned[p] = true
+            maxTime[p] = restored ?? Self.none
+            lastActivity[p] = now
+            idle[p] = false
+        }
         recompute()
     }
 
     /// Stops tracking `partition` (revoked).
     public mutating func revoke(_ partition: Int32) {
-        partitions[partition] = nil
+        let p = Int(partition)
+        guard p < assigned.count else { return }
+        assigned[p] = false
         recompute()
     }
 
     /// Records a valid event time on `partition`; returns the (possibly advanced) watermark.
     @inline(__always)
     public mutating func observe(_ partition: Int32, time: Int64, now: Int64 = 0) -> Int64? {
-        if var p = partitions[partition] {
-            let advanced = p.maxTime.map { time > $0 } ?? true
-            let wasIdle = p.idle
-            if advanced { p.maxTime = time }
-            p.lastActivity = now
-            p.idle = false
-            partitions[partition] = p
-            if advanced || wasIdle { recompute() }
-        } else {
-            partitions[partition] = Partition(maxTime: time, lastActivity: now)
+        let p = Int(partition)
+        if p >= assigned.count || !assigned[p] {
+            ensure(p)
+            assigned[p] = true
+            idle[p] = false
+        }
+        lastActivity[p] = now
+        let previous = maxTime[p]
+        let wasIdle = idle[p]
+        idle[p] = false
+        if time > previous {
+            maxTime[p] = time
+            // Only the partition holding the minimum (or one rejoining) can move the watermark.
+            if previous == Self.none || current == nil || previous <= current! || wasIdle { recompute() }
+        } else if wasIdle {
             recompute()
         }
         return current
@@ -47,14 +70,15 @@ public struct WatermarkTracker: Sendable {
 
     /// Notes that `partition` delivered records (valid times or not) at `now`.
     public mutating func touch(_ partition: Int32, now: Int64) {
-        partitions[partition]?.lastActivity = now
+        let p = Int(partition)
+        if p < lastActivity.count { lastActivity[p] = now }
     }
 
     /// Leaves out partitions quiet for `timeout` ms at wall-clock `now`; returns the watermark.
     public mutating func expireIdle(now: Int64, timeout: Int64) -> Int64? {
         var changed = false
-        for (id, p) in partitions where !p.idle && now - p.lastActivity >= timeout {
-            partitions[id]!.idle = true
+        for p in assigned.indices where assigned[p] && !idle[p] && now - lastActivity[p] >= timeout {
+            idle[p] = true
             changed = true
         }
         if changed { recompute() }
@@ -62,17 +86,19 @@ public struct WatermarkTracker: Sendable {
     }
 
     /// Largest time seen per partition (for checkpoints).
-    public var partitionTimes: [Int32: Int64] { partitions.compactMapValues(\.maxTime) }
+    public var partitionTimes: [Int32: Int64] {
+        var out: [Int32: Int64] = [:]
+        for p in assigned.indices where assigned[p] && maxTime[p] != Self.none { out[Int32(p)] = maxTime[p] }
+        return out
+    }
 
     mutating func recompute() {
         var w: Int64? = nil
-        var any = false
-        for p in partitions.values where !p.idle {
-            guard let t = p.maxTime else { return }  // an active partition without a time holds it back
-            w = min(w ?? t, t)
-            any = true
+        for p in assigned.indices where assigned[p] && !idle[p] {
+            if maxTime[p] == Self.none { return }  // an active partition without a time holds it back
+            w = min(w ?? maxTime[p], maxTime[p])
         }
-        // The watermark never moves back: an idle partition that returns cannot reopen windows.
-        if any, let w { current = max(current ?? w, w) }
+        // The watermark never moves back: a returning idle partition cannot reopen windows.
+        if let w { current = max(current ?? w, w) }
     }
 }

@@ -18,8 +18,14 @@ public final class WindowOperator {
     let timeFormat: TimeSpec.Format?
 
     // Group keys, interned: key bytes ↔ index, with the number of live slices using each.
-    var keyIndex: [[UInt8]: Int32] = [:]
+    let hashSeed = FastHash.processSeed
+    var keyTable = ProbeTable()
     var keys: [[UInt8]] = []
+    var keyHashes: [UInt64] = []
+    /// Key bytes side by side, so that a lookup compares without chasing a pointer per key.
+    var keyArena: [UInt8] = []
+    var keyOffset: [Int32] = []
+    var keyGarbage = 0
     var keyRefs: [Int32] = []
     var freeKeys: [Int32] = []
     var keyScratch: [UInt8] = []
@@ -29,7 +35,7 @@ public final class WindowOperator {
     var accKey: [Int32] = []
     var accSlice: [Int64] = []
     var freeAccs: [Int32] = []
-    var index: [SliceKey: Int32] = [:]
+    var accTable = ProbeTable()
     /// Accumulators of each live slice start, and those starts in ascending order from `sliceHead`.
     var slices: [Int64: [Int32]] = [:]
     var sliceStarts: [Int64] = []
@@ -61,7 +67,7 @@ public final class WindowOperator {
     }
 
     /// Number of (key, slice) accumulators alive.
-    public var liveAccumulators: Int { index.count }
+    public var liveAccumulators: Int { accTable.count }
     /// Current watermark.
     public var watermark: Int64? { watermarks.current }
 
@@ -120,24 +126,56 @@ public final class WindowOperator {
     }
 
     @inline(__always) func internKey() -> Int32 {
-        if let k = keyIndex[keyScratch] { return k }
+        let h = keyScratch.withUnsafeBytes { FastHash.hash($0, seed: hashSeed) }
+        if let k = findKey(keyScratch, hash: h) { return k }
         let k: Int32
         if let free = freeKeys.popLast() {
             k = free
             keys[Int(k)] = keyScratch
             keyRefs[Int(k)] = 0
+            keyHashes[Int(k)] = h
+            keyOffset[Int(k)] = Int32(keyArena.count)
         } else {
             k = Int32(keys.count)
             keys.append(keyScratch)
             keyRefs.append(0)
+            keyHashes.append(h)
+            keyOffset.append(Int32(keyArena.count))
         }
-        keyIndex[keyScratch] = k
+        keyArena += keyScratch
+        keyTable.insert(k, hash: h)
         return k
     }
 
+    @inline(__always) func findKey(_ bytes: [UInt8], hash h: UInt64) -> Int32? {
+        keyArena.withUnsafeBufferPointer { arena in
+            bytes.withUnsafeBufferPointer { b in
+                keyTable.find(h) { k in
+                    guard keys[Int(k)].count == b.count else { return false }
+                    let o = Int(keyOffset[Int(k)])
+                    for i in 0..<b.count where arena[o + i] != b[i] { return false }
+                    return true
+                }
+            }
+        }
+    }
+
+    /// Rewrites the arena with live keys only, once freed keys take more than half of it.
+    func compactKeyArena() {
+        guard keyGarbage > 65536 && keyGarbage * 2 > keyArena.count else { return }
+        var fresh: [UInt8] = []
+        fresh.reserveCapacity(keyArena.count - keyGarbage)
+        for k in keys.indices where keyRefs[k] > 0 {
+            keyOffset[k] = Int32(fresh.count)
+            fresh += keys[k]
+        }
+        keyArena = fresh
+        keyGarbage = 0
+    }
+
     @inline(__always) func accumulator(key: Int32, slice: Int64) -> Int32 {
-        let sk = SliceKey(key: key, slice: slice)
-        if let a = index[sk] { return a }
+        let h = FastHash.hash(key, slice, seed: hashSeed)
+        if let a = findAccumulator(key: key, slice: slice, hash: h) { return a }
         let a: Int32
         if let free = freeAccs.popLast() {
             a = free
@@ -151,11 +189,15 @@ public final class WindowOperator {
             accValues.append(contentsOf: repeatElement(0, count: layout.stride))
         }
         accValues.withUnsafeMutableBufferPointer { layout.initialize($0.baseAddress! + Int(a) * layout.stride) }
-        index[sk] = a
+        accTable.insert(a, hash: h)
         keyRefs[Int(key)] += 1
         if slices[slice] == nil { insertSliceStart(slice) }
         slices[slice, default: []].append(a)
         return a
+    }
+
+    @inline(__always) func findAccumulator(key: Int32, slice: Int64, hash h: UInt64) -> Int32? {
+        accTable.find(h) { accKey[Int($0)] == key && accSlice[Int($0)] == slice }
     }
 
     func insertSliceStart(_ s: Int64) {
@@ -216,17 +258,19 @@ public final class WindowOperator {
             sliceHead += 1
             for a in slices.removeValue(forKey: s) ?? [] {
                 let k = accKey[Int(a)]
-                index[SliceKey(key: k, slice: s)] = nil
+                accTable.remove(a, hash: FastHash.hash(k, s, seed: hashSeed))
                 dirty[Int(a)] = false
                 freeAccs.append(a)
                 keyRefs[Int(k)] -= 1
                 if keyRefs[Int(k)] == 0 {
-                    keyIndex[keys[Int(k)]] = nil
+                    keyTable.remove(k, hash: keyHashes[Int(k)])
+                    keyGarbage += keys[Int(k)].count
                     keys[Int(k)] = []
                     freeKeys.append(k)
                 }
             }
         }
+        compactKeyArena()
         if sliceHead > 1024 && sliceHead * 2 > sliceStarts.count {
             sliceStarts.removeFirst(sliceHead)
             sliceHead = 0
@@ -303,9 +347,10 @@ public final class WindowOperator {
 
     /// Current (open) windows of one group key, by start, with their values so far.
     public func openWindows(key: [UInt8], from: Int64? = nil, to: Int64? = nil) -> [WindowResult] {
-        guard let k = keyIndex[key] else { return [] }
+        guard let k = findKey(key, hash: key.withUnsafeBytes { FastHash.hash($0, seed: hashSeed) }) else { return [] }
         var starts: Set<Int64> = []
-        for i in sliceHead..<sliceStarts.count where index[SliceKey(key: k, slice: sliceStarts[i])] != nil {
+        for i in sliceHead..<sliceStarts.count
+        where findAccumulator(key: k, slice: sliceStarts[i], hash: FastHash.hash(k, sliceStarts[i], seed: hashSeed)) != nil {
             for s in openWindowStarts(containingSlice: sliceStarts[i]) { starts.insert(s) }
         }
         let saved = results
@@ -317,10 +362,4 @@ public final class WindowOperator {
         results = saved
         return out
     }
-}
-
-/// (group key index, slice start): the address of one accumulator.
-struct SliceKey: Hashable {
-    var key: Int32
-    var slice: Int64
 }
