@@ -86,7 +86,7 @@ public struct JSONReader {
     }
 
     /// Reads a string starting at the opening quote, validating UTF-8 and escapes.
-    public mutating func readString() throws(JSONFailure) -> StringSpan {
+    @inline(__always) public mutating func readString() throws(JSONFailure) -> StringSpan {
         pos += 1  // opening quote
         let start = pos
         var escapes = false
@@ -240,7 +240,7 @@ public struct JSONReader {
     // MARK: numbers
 
     /// Reads a number at the current position (a `-` or digit), returning its nearest `Double`.
-    public mutating func readNumber() throws(JSONFailure) -> Double {
+    @inline(__always) public mutating func readNumber() throws(JSONFailure) -> Double {
         let start = pos
         var negative = false
         if base[pos] == 0x2D { negative = true; pos += 1 }

@@ -61,10 +61,13 @@ public final class OfflineRunner {
     }
 
     func drain() throws {
+        var buffer = output.buffer
+        output.buffer = []
         for r in op.results {
-            encoder.encode(r, into: &output.buffer)
-            output.buffer.append(0x0A)
+            encoder.encode(r, into: &buffer)
+            buffer.append(0x0A)
         }
+        output.buffer = buffer
         stats.emitted += op.results.count
         op.results.removeAll(keepingCapacity: true)
         try output.flushIfFull()
