@@ -25,6 +25,7 @@ let package = Package(
         // The engine: definitions, decoding, windowing (pure), and later state/engine/query.
         .target(
             name: "Tally",
+            dependencies: ["Kafka", "RocksDB"],
             swiftSettings: [
                 // The engine loop is single-threaded and owns its state; dynamic exclusivity checks
                 // on class properties cost ~17% of the offline hot path (measured with perf).

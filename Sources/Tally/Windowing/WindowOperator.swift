@@ -44,11 +44,15 @@ public final class WindowOperator {
     // Update mode: accumulators changed since the last `flushUpdates()`.
     var dirty: [Bool] = []
     var dirtyList: [Int32] = []
+    // Checkpoints: accumulators changed, and slices freed, since the last checkpoint.
+    var changed: [Bool] = []
+    var changedList: [Int32] = []
+    var freedSinceCheckpoint: [(key: [UInt8], slice: Int64)] = []
 
     /// The per-partition watermark.
     public var watermarks = WatermarkTracker()
     /// Start of the last window that has closed (every window starting at or before it is closed).
-    public private(set) var closedThrough: Int64?
+    public internal(set) var closedThrough: Int64?
     var nextCloseAt: Int64 = .min
     /// Emitted results not yet taken by the caller.
     public var results: [WindowResult] = []
@@ -116,6 +120,10 @@ public final class WindowOperator {
         if definition.emit == .update && !dirty[Int(acc)] {
             dirty[Int(acc)] = true
             dirtyList.append(acc)
+        }
+        if !changed[Int(acc)] {
+            changed[Int(acc)] = true
+            changedList.append(acc)
         }
         return .counted
     }
@@ -186,6 +194,7 @@ public final class WindowOperator {
             accKey.append(key)
             accSlice.append(slice)
             dirty.append(false)
+            changed.append(false)
             accValues.append(contentsOf: repeatElement(0, count: layout.stride))
         }
         accValues.withUnsafeMutableBufferPointer { layout.initialize($0.baseAddress! + Int(a) * layout.stride) }
@@ -260,6 +269,8 @@ public final class WindowOperator {
                 let k = accKey[Int(a)]
                 accTable.remove(a, hash: FastHash.hash(k, s, seed: hashSeed))
                 dirty[Int(a)] = false
+                changed[Int(a)] = false
+                freedSinceCheckpoint.append((keys[Int(k)], s))
                 freeAccs.append(a)
                 keyRefs[Int(k)] -= 1
                 if keyRefs[Int(k)] == 0 {

@@ -1,0 +1,77 @@
+/// Byte layout of Tally's RocksDB keys and values. Times are big-endian with the sign bit
+/// flipped, so keys sort by time (also before 1970).
+///
+/// In a definition's column family:
+/// - `0x01 | slice start | group key` → the slice accumulator, `stride` little-endian doubles
+/// - `0x02 | window start | group key` → a closed window's final values (retained for queries)
+/// In `_meta`: text keys (`offset/<definition>/<topic>/<partition>`, …) → little-endian Int64 or text.
+public enum StateKeys {
+    static let slicePrefix: UInt8 = 0x01
+    static let closedPrefix: UInt8 = 0x02
+
+    static func appendTime(_ t: Int64, to out: inout [UInt8]) {
+        let u = UInt64(bitPattern: t) ^ (1 << 63)
+        for i in (0..<8).reversed() { out.append(UInt8(truncatingIfNeeded: u >> (8 * UInt64(i)))) }
+    }
+
+    static func readTime(_ b: UnsafeRawBufferPointer, at offset: Int) -> Int64 {
+        var u: UInt64 = 0
+        for i in 0..<8 { u = u << 8 | UInt64(b[offset + i]) }
+        return Int64(bitPattern: u ^ (1 << 63))
+    }
+
+    /// Key of a slice accumulator.
+    public static func slice(key: [UInt8], start: Int64) -> [UInt8] {
+        var out: [UInt8] = [slicePrefix]
+        out.reserveCapacity(9 + key.count)
+        appendTime(start, to: &out)
+        out += key
+        return out
+    }
+
+    /// Key of a closed window's result.
+    public static func closed(start: Int64, key: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = [closedPrefix]
+        appendTime(start, to: &out)
+        out += key
+        return out
+    }
+
+    /// Lower bound of closed results starting at or after `start`.
+    public static func closedBound(_ start: Int64) -> [UInt8] {
+        var out: [UInt8] = [closedPrefix]
+        appendTime(start, to: &out)
+        return out
+    }
+
+    /// (group key, time) of a slice or closed-result key.
+    public static func parse(_ b: UnsafeRawBufferPointer) -> (key: [UInt8], time: Int64) {
+        (Array(b[9...]), readTime(b, at: 1))
+    }
+
+    /// Doubles as little-endian bytes.
+    public static func encode(_ values: UnsafeBufferPointer<Double>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(values.count * 8)
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
+        return out
+    }
+
+    /// Little-endian bytes as doubles.
+    public static func decodeDoubles(_ b: UnsafeRawBufferPointer) -> [Double] {
+        (0..<(b.count / 8)).map { i in
+            Double(bitPattern: UInt64(littleEndian: b.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+        }
+    }
+
+    /// An Int64 as 8 little-endian bytes.
+    public static func int(_ v: Int64) -> [UInt8] {
+        withUnsafeBytes(of: v.littleEndian) { Array($0) }
+    }
+
+    /// 8 little-endian bytes as an Int64.
+    public static func int(_ b: [UInt8]) -> Int64? {
+        guard b.count == 8 else { return nil }
+        return b.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
+    }
+}

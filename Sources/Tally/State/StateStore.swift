@@ -1,0 +1,230 @@
+import RocksDB
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Tally's state on disk: one RocksDB database, a column family per definition (`q_<name>`) with
+/// its slice accumulators and retained closed results, and `_meta` with, per definition, the
+/// next offset of every source partition, the per-partition watermark times, how far windows have
+/// closed, the outcome counters and the fingerprint. A checkpoint writes all of it in one
+/// synced WriteBatch, so state and offsets always move together.
+public final class StateStore {
+    let db: Database
+    let meta: ColumnFamily
+    var families: [String: ColumnFamily] = [:]
+    /// The folder.
+    public let path: String
+
+    /// Opens (creating when missing) the state under `path` for `definitions`. A definition whose
+    /// stored fingerprint differs is refused unless its name is in `reset`, which discards its state.
+    public init(path: String, definitions: [Definition], reset: Set<String>) throws(StateError) {
+        self.path = path
+        try Self.makeFolder(path)
+        let names = ["_meta"] + definitions.map { "q_\($0.name)" }
+        do {
+            db = try Database(path: path, columnFamilies: names)
+        } catch {
+            throw StateError("cannot open the state in \(path): \(error.message). If the folder is damaged, move it away (Tally then rebuilds state from the earliest offsets still in Kafka) or run with another --state folder.")
+        }
+        meta = db.columnFamily(named: "_meta")!
+        for d in definitions {
+            let stored = try metaText("fp/\(d.name)")
+            let current = Fingerprint.of(d)
+            if reset.contains(d.name) {
+                try discard(d.name)
+            } else if let stored, stored != current {
+                throw StateError("definition \(d.name) changed incompatibly since its state was written:\n  stored:  \(stored)\n  now:     \(current)\nRun with --reset-state \(d.name) to discard its state and recompute it from the earliest offsets in Kafka, or restore the old definition.")
+            }
+            families[d.name] = db.columnFamily(named: "q_\(d.name)")!
+            try wrap("write fingerprint") { () throws(RocksDBError) in
+                try db.put(meta, Array("fp/\(d.name)".utf8), Array(current.utf8), sync: true)
+            }
+        }
+    }
+
+    /// Closes the database.
+    public func close() { db.close() }
+
+    static func makeFolder(_ path: String) throws(StateError) {
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw StateError("state folder \(path) is a file; pass --state a folder")
+            }
+            guard access(path, W_OK) == 0 else {
+                throw StateError("state folder \(path) is not writable; fix its permissions or pass another --state")
+            }
+            return
+        }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part
+            if stat(prefix, &st) != 0 && mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw StateError("cannot create state folder \(path): \(String(cString: strerror(errno))); pass another --state")
+            }
+            prefix += "/"
+        }
+    }
+
+    func wrap<T>(_ what: String, _ body: () throws(RocksDBError) -> T) throws(StateError) -> T {
+        do { return try body() } catch {
+            throw StateError("state \(path): \(what): \(error.message)")
+        }
+    }
+
+    /// Drops a definition's state: its column family and its `_meta` entries.
+    func discard(_ name: String) throws(StateError) {
+        try wrap("reset \(name)") { () throws(RocksDBError) in
+            if db.columnFamily(named: "q_\(name)") != nil { try db.dropColumnFamily(named: "q_\(name)") }
+            _ = try db.createColumnFamily(named: "q_\(name)")
+            let prefixes = ["offset/\(name)/", "wm/\(name)/", "closed/\(name)", "stats/\(name)", "fp/\(name)"]
+            for p in prefixes {
+                let from = Array(p.utf8)
+                var to = from
+                to[to.count - 1] += 1
+                try db.deleteRange(meta, from: from, to: to, sync: true)
+            }
+        }
+    }
+
+    func metaText(_ key: String) throws(StateError) -> String? {
+        try wrap("read \(key)") { () throws(RocksDBError) in
+            try db.get(meta, Array(key.utf8)).map { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    /// Everything stored about one definition.
+    public struct Restored {
+        /// Next offset per (topic, partition).
+        public var offsets: [String: [Int32: Int64]] = [:]
+        /// Largest event time seen per partition.
+        public var watermarks: [Int32: Int64] = [:]
+        /// Start of the last closed window.
+        public var closedThrough: Int64?
+        /// Outcome counters.
+        public var stats = RunStats()
+        /// Slice accumulators restored.
+        public var slices = 0
+    }
+
+    /// Reads a definition's state, putting its accumulators back into `op`.
+    public func restore(_ op: WindowOperator) throws(StateError) -> Restored {
+        let name = op.definition.name
+        var r = Restored()
+        let family = families[name]!
+        do {
+            try db.forEach(in: family, from: [StateKeys.slicePrefix], to: [StateKeys.slicePrefix + 1]) { k, v in
+                let (key, start) = StateKeys.parse(k)
+                let values = StateKeys.decodeDoubles(v)
+                guard values.count == op.layout.stride else {
+                    throw StateError("slice of \(name) has \(values.count) values, expected \(op.layout.stride)")
+                }
+                values.withUnsafeBufferPointer { op.restore(key: key, slice: start, values: $0) }
+                r.slices += 1
+            }
+            try db.forEach(in: meta, from: Array("offset/\(name)/".utf8), to: Array("offset/\(name)0".utf8)) { k, v in
+                // offset/<name>/<topic>/<partition>
+                let parts = String(decoding: k, as: UTF8.self).split(separator: "/")
+                if parts.count == 4, let p = Int32(parts[3]), let o = StateKeys.int(Array(v)) {
+                    r.offsets[String(parts[2]), default: [:]][p] = o
+                }
+            }
+            try db.forEach(in: meta, from: Array("wm/\(name)/".utf8), to: Array("wm/\(name)0".utf8)) { k, v in
+                let parts = String(decoding: k, as: UTF8.self).split(separator: "/")
+                if parts.count == 3, let p = Int32(parts[2]), let t = StateKeys.int(Array(v)) { r.watermarks[p] = t }
+            }
+            if let c = try db.get(meta, Array("closed/\(name)".utf8)) { r.closedThrough = StateKeys.int(c) }
+            if let s = try db.get(meta, Array("stats/\(name)".utf8)) { r.stats = RunStats(encoded: s) ?? RunStats() }
+        } catch let e as StateError {
+            throw e
+        } catch {
+            throw StateError("cannot read the state of \(name) in \(path): \(error). Run with --reset-state \(name) to rebuild it.")
+        }
+        op.restore(closedThrough: r.closedThrough)
+        return r
+    }
+
+    /// What one definition contributes to a checkpoint.
+    public struct Part {
+        /// The operator (its changes are drained into the batch).
+        public var op: WindowOperator
+        /// Final results emitted since the last checkpoint, retained for queries.
+        public var closed: [WindowResult]
+        /// Closed results whose window started before this leave the store.
+        public var expireBefore: Int64?
+        /// Next offset per (topic, partition).
+        public var offsets: [String: [Int32: Int64]]
+        /// Outcome counters.
+        public var stats: RunStats
+
+        /// Makes one.
+        public init(op: WindowOperator, closed: [WindowResult], expireBefore: Int64?, offsets: [String: [Int32: Int64]], stats: RunStats) {
+            self.op = op
+            self.closed = closed
+            self.expireBefore = expireBefore
+            self.offsets = offsets
+            self.stats = stats
+        }
+    }
+
+    /// Writes one checkpoint: every part's changes, offsets, watermarks and counters, in one
+    /// synced WriteBatch. Returns the number of state entries written.
+    @discardableResult
+    public func checkpoint(_ parts: [Part], at now: Int64) throws(StateError) -> Int {
+        let batch = WriteBatch()
+        var failure: RocksDBError? = nil
+        func put(_ cf: ColumnFamily, _ k: [UInt8], _ v: [UInt8]) {
+            do { try batch.put(cf, k, v) } catch { failure = failure ?? error }
+        }
+        func delete(_ cf: ColumnFamily, _ k: [UInt8]) {
+            do { try batch.delete(cf, k) } catch { failure = failure ?? error }
+        }
+        func deleteRange(_ cf: ColumnFamily, _ from: [UInt8], _ to: [UInt8]) {
+            do { try batch.deleteRange(cf, from: from, to: to) } catch { failure = failure ?? error }
+        }
+        for part in parts {
+            let name = part.op.definition.name
+            let family = families[name]!
+            part.op.drainChanges(
+                put: { key, slice, values in put(family, StateKeys.slice(key: key, start: slice), StateKeys.encode(values)) },
+                delete: { key, slice in delete(family, StateKeys.slice(key: key, start: slice)) })
+            for r in part.closed {
+                let values = r.values.map { $0 ?? .nan }
+                values.withUnsafeBufferPointer { put(family, StateKeys.closed(start: r.start, key: r.key), StateKeys.encode($0)) }
+            }
+            if let cutoff = part.expireBefore {
+                deleteRange(family, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff))
+            }
+            for (topic, partitions) in part.offsets {
+                for (p, o) in partitions { put(meta, Array("offset/\(name)/\(topic)/\(p)".utf8), StateKeys.int(o)) }
+            }
+            for (p, t) in part.op.watermarks.partitionTimes { put(meta, Array("wm/\(name)/\(p)".utf8), StateKeys.int(t)) }
+            if let c = part.op.closedThrough { put(meta, Array("closed/\(name)".utf8), StateKeys.int(c)) }
+            put(meta, Array("stats/\(name)".utf8), part.stats.encoded())
+        }
+        put(meta, Array("checkpoint".utf8), StateKeys.int(now))
+        if let failure { throw StateError("checkpoint: \(failure.message)") }
+        let count = batch.count
+        try wrap("write checkpoint") { () throws(RocksDBError) in try db.write(batch, sync: true) }
+        return count
+    }
+
+    /// Time of the last checkpoint, ms.
+    public func lastCheckpoint() -> Int64? {
+        (try? db.get(meta, Array("checkpoint".utf8))).flatMap { $0.flatMap(StateKeys.int) }
+    }
+
+    /// Retained closed results of `key` for `name` with window starts in `[from, to]`.
+    public func closedResults(_ name: String, key: [UInt8], from: Int64, to: Int64) -> [(start: Int64, values: [Double?])] {
+        guard let family = families[name] else { return [] }
+        var out: [(Int64, [Double?])] = []
+        try? db.forEach(in: family, from: StateKeys.closedBound(from), to: StateKeys.closedBound(to + 1)) { k, v in
+            let (candidate, start) = StateKeys.parse(k)
+            if candidate == key { out.append((start, StateKeys.decodeDoubles(v).map { $0.isNaN ? nil : $0 })) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,36 @@
+extension WindowOperator {
+    /// Hands over what changed since the last call: every accumulator updated (its key, slice
+    /// start and values) and every slice accumulator freed because its windows all closed.
+    public func drainChanges(
+        put: (_ key: [UInt8], _ slice: Int64, _ values: UnsafeBufferPointer<Double>) -> Void,
+        delete: (_ key: [UInt8], _ slice: Int64) -> Void
+    ) {
+        for f in freedSinceCheckpoint { delete(f.key, f.slice) }
+        freedSinceCheckpoint.removeAll(keepingCapacity: true)
+        let stride = layout.stride
+        accValues.withUnsafeBufferPointer { buf in
+            for a in changedList where changed[Int(a)] {
+                changed[Int(a)] = false
+                put(keys[Int(accKey[Int(a)])], accSlice[Int(a)],
+                    UnsafeBufferPointer(rebasing: buf[(Int(a) * stride)..<(Int(a) * stride + stride)]))
+            }
+        }
+        changedList.removeAll(keepingCapacity: true)
+    }
+
+    /// Puts back one slice accumulator read from a checkpoint.
+    public func restore(key: [UInt8], slice: Int64, values: UnsafeBufferPointer<Double>) {
+        precondition(values.count == layout.stride, "accumulator size differs from the layout")
+        keyScratch = key
+        let a = accumulator(key: internKey(), slice: slice)
+        accValues.withUnsafeMutableBufferPointer { buf in
+            for i in 0..<layout.stride { buf[Int(a) * layout.stride + i] = values[i] }
+        }
+    }
+
+    /// Puts back the closing position read from a checkpoint.
+    public func restore(closedThrough: Int64?) {
+        self.closedThrough = closedThrough
+        if let c = closedThrough { nextCloseAt = c + slide + size + grace }
+    }
+}
