@@ -217,13 +217,15 @@ public final class StateStore {
         (try? db.get(meta, Array("checkpoint".utf8))).flatMap { $0.flatMap(StateKeys.int) }
     }
 
-    /// Retained closed results of `key` for `name` with window starts in `[from, to]`.
-    public func closedResults(_ name: String, key: [UInt8], from: Int64, to: Int64) -> [(start: Int64, values: [Double?])] {
+    /// Retained closed results of `key` for `name`, for each window start in `starts` (point reads:
+    /// the closed results are laid out by time, for cheap expiry).
+    public func closedResults(_ name: String, key: [UInt8], starts: StrideThrough<Int64>) -> [(start: Int64, values: [Double?])] {
         guard let family = families[name] else { return [] }
         var out: [(Int64, [Double?])] = []
-        try? db.forEach(in: family, from: StateKeys.closedBound(from), to: StateKeys.closedBound(to + 1)) { k, v in
-            let (candidate, start) = StateKeys.parse(k)
-            if candidate == key { out.append((start, StateKeys.decodeDoubles(v).map { $0.isNaN ? nil : $0 })) }
+        for start in starts {
+            guard let v = try? db.get(family, StateKeys.closed(start: start, key: key)) else { continue }
+            let values = v.withUnsafeBytes { StateKeys.decodeDoubles($0) }
+            out.append((start, values.map { $0.isNaN ? nil : $0 }))
         }
         return out
     }
