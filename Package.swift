@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian (librdkafka-dev, librocksdb-dev), found through pkg-config.
@@ -25,7 +27,11 @@ let package = Package(
         // The engine: definitions, decoding, windowing (pure), and later state/engine/query.
         .target(
             name: "Tally",
-            dependencies: ["Kafka", "RocksDB"],
+            dependencies: [
+                "Kafka", "RocksDB",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: [
                 // The engine loop is single-threaded and owns its state; dynamic exclusivity checks
                 // on class properties cost ~17% of the offline hot path (measured with perf).

@@ -1,0 +1,52 @@
+/// One definition inside the live engine: its operator and encoder, its counters, the next offset
+/// it has to read from each partition of its source, and its final results since the last checkpoint.
+final class DefinitionRuntime {
+    let definition: Definition
+    let op: WindowOperator
+    let encoder: ResultEncoder
+    var stats = RunStats()
+    /// Next offset per partition; -1 when nothing is stored yet.
+    var nextOffset: [Int64] = []
+    /// Partitions where the first offset after a restore is still to be checked for a gap.
+    var expectFrom: [Int64] = []
+    var pendingClosed: [WindowResult] = []
+    /// Counters already published to metrics.
+    var published = RunStats()
+
+    init(_ definition: Definition, plan: inout FieldPlan) {
+        self.definition = definition
+        op = WindowOperator(definition, plan: &plan)
+        encoder = ResultEncoder(definition, layout: op.layout)
+    }
+
+    @inline(__always) func next(_ p: Int) -> Int64 { p < nextOffset.count ? nextOffset[p] : -1 }
+
+    @inline(__always) func setNext(_ p: Int, _ offset: Int64) {
+        while nextOffset.count <= p { nextOffset.append(-1) }
+        nextOffset[p] = offset
+    }
+
+    /// Offsets for the checkpoint: topic → partition → next offset.
+    var offsets: [String: [Int32: Int64]] {
+        var out: [Int32: Int64] = [:]
+        for (p, o) in nextOffset.enumerated() where o >= 0 { out[Int32(p)] = o }
+        return [definition.source: out]
+    }
+}
+
+/// The definitions reading one topic, sharing one scanner, so each event is read once.
+final class TopicPipeline {
+    let topic: String
+    let scanner: EventScanner
+    let runtimes: [DefinitionRuntime]
+    var partitions: [Int32] = []
+
+    init(topic: String, definitions: [Definition]) {
+        self.topic = topic
+        var plan = FieldPlan()
+        var runtimes: [DefinitionRuntime] = []
+        for d in definitions { runtimes.append(DefinitionRuntime(d, plan: &plan)) }
+        self.runtimes = runtimes
+        scanner = EventScanner(plan: plan)
+    }
+}

@@ -1,0 +1,100 @@
+import Kafka
+
+extension Engine {
+    /// Reads every definition's state back: accumulators, closing position, watermarks, offsets, counters.
+    func restore() throws {
+        let now = Clock.now()
+        var slices = 0
+        try lock.withLock {
+            for rt in runtimes {
+                let r = try store.restore(rt.op)
+                rt.stats = r.stats
+                rt.published = r.stats
+                for (p, o) in r.offsets[rt.definition.source] ?? [:] { rt.setNext(Int(p), o) }
+                for (p, t) in r.watermarks { rt.op.watermarks.assign(p, now: now, restored: t) }
+                slices += r.slices
+            }
+            lastCheckpoint = store.lastCheckpoint()
+        }
+        logger.info("restored \(slices) window slices from \(config.statePath)")
+    }
+
+    /// Assigns every partition of every source topic, each at the smallest next offset its
+    /// definitions need (the beginning when one of them has none), and starts their watermarks.
+    func assignPartitions() throws {
+        var assignment: [TopicPartitionOffset] = []
+        let now = Clock.now()
+        for pipeline in pipelines {
+            let partitions: [Int32]
+            do {
+                partitions = try consumer.partitions(of: pipeline.topic)
+            } catch {
+                throw EngineError("source topic \(pipeline.topic) is not available: \(error)")
+            }
+            guard !partitions.isEmpty else { throw EngineError("source topic \(pipeline.topic) does not exist") }
+            pipeline.partitions = partitions
+            for p in partitions {
+                let offsets = pipeline.runtimes.map { $0.next(Int(p)) }
+                let start = offsets.contains(-1) ? KafkaOffset.beginning : KafkaOffset(offsets.min()!)
+                assignment.append(TopicPartitionOffset(pipeline.topic, p, start))
+                for rt in pipeline.runtimes { rt.op.watermarks.assign(p, now: now) }
+            }
+        }
+        try consumer.assign(assignment)
+        logger.info("assigned \(assignment.count) partition(s): \(assignment.map(\.description).joined(separator: ", "))")
+    }
+
+    /// The checkpoint, in this order:
+    /// 1. update-mode definitions emit their changed windows (coalesced per interval);
+    /// 2. flush the producer: every result emitted so far is acknowledged by Kafka;
+    /// 3. one synced RocksDB WriteBatch: changed slices, retained closed results, next offsets,
+    ///    watermarks, closing positions and counters of every definition;
+    /// 4. commit the same offsets to Kafka (advisory, for lag monitoring; restart trusts RocksDB).
+    /// A crash before 3 replays from the previous checkpoint and emits the same results again.
+    func checkpoint() throws {
+        let started = Clock.now()
+        try lock.withLock {
+            for rt in runtimes where rt.definition.emit == .update {
+                rt.op.flushUpdates()
+                if !rt.op.results.isEmpty { try emit(rt) }
+            }
+        }
+        try producer.flush(timeout: .seconds(60))
+        let now = Clock.now()
+        var commits: [TopicPartitionOffset] = []
+        try lock.withLock {
+            let parts = runtimes.map { rt in
+                StateStore.Part(
+                    op: rt.op, closed: rt.pendingClosed,
+                    expireBefore: rt.op.watermark.map { $0 - config.retention },
+                    offsets: rt.offsets, stats: rt.stats)
+            }
+            try store.checkpoint(parts, at: now)
+            for rt in runtimes { rt.pendingClosed.removeAll(keepingCapacity: true) }
+            lastCheckpoint = now
+            for pipeline in pipelines {
+                for p in pipeline.partitions {
+                    let offsets = pipeline.runtimes.map { $0.next(Int(p)) }
+                    if let low = offsets.min(), low >= 0 { commits.append(TopicPartitionOffset(pipeline.topic, p, KafkaOffset(low))) }
+                }
+            }
+        }
+        if !commits.isEmpty {
+            do { try consumer.commit(commits, async: true) } catch { logger.debug("offset commit (advisory) failed: \(error)") }
+        }
+        metrics.checkpointDuration.recordMilliseconds(Clock.now() - started)
+    }
+}
+
+/// An error of the engine that stops it, with what to do about it.
+public struct EngineError: Error, CustomStringConvertible, Sendable {
+    /// The message.
+    public var description: String
+    /// Makes one.
+    public init(_ description: String) { self.description = description }
+}
+
+/// Wall-clock milliseconds.
+enum Clock {
+    static func now() -> Int64 { OfflineRunner.wallClockMilliseconds() }
+}

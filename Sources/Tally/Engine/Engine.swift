@@ -1,0 +1,151 @@
+import Kafka
+import Logging
+import Synchronization
+
+/// The live engine: one loop that owns all mutable state and runs, in order,
+/// poll → decode and process → close windows → emit → checkpoint (see `runOnce`).
+/// HTTP handlers read through `QueryService`, under the same lock the loop holds per batch.
+public final class Engine: @unchecked Sendable {
+    // Safe to share: every mutable field below is touched only by the loop thread, or under `lock`.
+    let config: EngineConfig
+    let logger: Logger
+    let lock = EngineLock()
+    let store: StateStore
+    let consumer: Consumer
+    let producer: Producer
+    let pipelines: [TopicPipeline]
+    var pipelineByTopic: [String: TopicPipeline] = [:]
+    var runtimes: [DefinitionRuntime] { pipelines.flatMap(\.runtimes) }
+    let stopFlag = Atomic<Bool>(false)
+    var health = HealthStatus(status: "starting", ready: false)
+    var lastCheckpoint: Int64?
+    var nextCheckpoint: Int64 = 0
+    var scratchKey: [UInt8] = []
+    var scratchValue: [UInt8] = []
+    /// Counters since start, for metrics and tests.
+    let metrics: EngineMetrics
+
+    /// Opens the state (refusing incompatible definitions), restores it, and connects to Kafka.
+    public init(definitions: [Definition], config: EngineConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        var byTopic: [String: [Definition]] = [:]
+        for d in definitions { byTopic[d.source, default: []].append(d) }
+        pipelines = byTopic.keys.sorted().map { TopicPipeline(topic: $0, definitions: byTopic[$0]!) }
+        for p in pipelines { pipelineByTopic[p.topic] = p }
+        metrics = EngineMetrics(definitions: definitions)
+        store = try StateStore(path: config.statePath, definitions: definitions, reset: config.resetState)
+        var consumerConfig = config.consumerConfig
+        consumerConfig["bootstrap.servers"] = config.bootstrap
+        consumerConfig["group.id"] = config.group
+        consumer = try Consumer(config: consumerConfig)
+        var producerConfig = config.producerConfig
+        producerConfig["bootstrap.servers"] = config.bootstrap
+        producer = try Producer(config: producerConfig)
+        health = HealthStatus(status: "restoring", ready: false, detail: "reading state from \(config.statePath)")
+    }
+
+    /// Asks the loop to stop after its current step; `run()` then checkpoints and returns.
+    public func stop() { stopFlag.store(true, ordering: .relaxed) }
+
+    /// Runs until `stop()`: restore, assign partitions, loop, final checkpoint.
+    public func run() throws {
+        try restore()
+        try assignPartitions()
+        lock.withLock { health = HealthStatus(status: "ok", ready: true) }
+        nextCheckpoint = Clock.now() + config.checkpointInterval
+        logger.info("running", metadata: ["definitions": "\(runtimes.map(\.definition.name))"])
+        while !stopFlag.load(ordering: .relaxed) {
+            try runOnce()
+        }
+        try checkpoint()
+        try? consumer.close()
+        store.close()
+        logger.info("stopped after a final checkpoint")
+    }
+
+    /// One turn of the loop, in order: poll a batch; decode and process it (windows close as the
+    /// watermark passes, results go to the producer); let idle partitions go; checkpoint when due.
+    func runOnce() throws {
+        let batch = try consumer.poll(maxMessages: config.batchSize, timeout: .milliseconds(50))
+        let now = Clock.now()
+        try lock.withLock {
+            for message in batch { try process(message, now: now) }
+            for rt in runtimes {
+                rt.op.refreshWatermark(now: now, idleTimeout: config.idleTimeout)
+                if !rt.op.results.isEmpty { try emit(rt) }
+            }
+        }
+        batch.release()
+        producer.poll()
+        metrics.publish(runtimes)
+        if now >= nextCheckpoint {
+            try checkpoint()
+            nextCheckpoint = Clock.now() + config.checkpointInterval
+        }
+    }
+
+    @inline(__always)
+    func process(_ m: KafkaMessage, now: Int64) throws {
+        if let error = m.error {
+            logger.warning("consumer: \(error)")
+            metrics.consumerErrors.increment()
+            return
+        }
+        guard let pipeline = pipelineByTopic[m.topic] else { return }
+        let p = Int(m.partition)
+        try pipeline.scanner.scan(m.payload) { scan, view in
+            for rt in pipeline.runtimes {
+                let next = rt.next(p)
+                if m.offset < next { continue }  // counted before the restart (or before a reset caught up)
+                if next >= 0 && m.offset > next { reportGap(rt, partition: m.partition, expected: next, got: m.offset) }
+                rt.setNext(p, m.offset + 1)
+                let outcome: EventOutcome
+                switch scan {
+                case .object: outcome = rt.op.process(view, partition: m.partition, recordTime: m.timestamp, now: now)
+                case .notAnObject: rt.op.reject(partition: m.partition, now: now); outcome = .rejected(.notAnObject)
+                case .invalid: rt.op.reject(partition: m.partition, now: now); outcome = .rejected(.invalidJSON)
+                }
+                rt.stats.record(outcome)
+                switch outcome {
+                case .late: try deadLetter(rt, m, reason: "late")
+                case .rejected(let r): try deadLetter(rt, m, reason: r.rawValue)
+                default: break
+                }
+                if !rt.op.results.isEmpty { try emit(rt) }
+            }
+        }
+    }
+
+    /// A stored offset that is gone (retention, or a recreated topic): the events in between are
+    /// lost to Tally. Reported loudly with the count; processing goes on from what is there.
+    func reportGap(_ rt: DefinitionRuntime, partition: Int32, expected: Int64, got: Int64) {
+        let lost = got - expected
+        metrics.lostEvents(rt.definition.name).increment(by: Int64(lost))
+        logger.error("data loss: \(rt.definition.source)[\(partition)] resumed at offset \(got) but \(rt.definition.name) expected \(expected); \(lost) event(s) are no longer in the topic and were not counted")
+    }
+
+    func emit(_ rt: DefinitionRuntime) throws {
+        for r in rt.op.results {
+            scratchValue.removeAll(keepingCapacity: true)
+            rt.encoder.encode(r, into: &scratchValue)
+            scratchKey.removeAll(keepingCapacity: true)
+            rt.encoder.messageKey(r, into: &scratchKey)
+            try producer.produce(topic: rt.definition.output, key: scratchKey, value: scratchValue)
+            if r.isFinal { rt.pendingClosed.append(r) }
+        }
+        rt.stats.emitted += rt.op.results.count
+        rt.op.results.removeAll(keepingCapacity: true)
+    }
+
+    func deadLetter(_ rt: DefinitionRuntime, _ m: KafkaMessage, reason: String) throws {
+        let headers: [(String, [UInt8])] = [
+            ("tally.reason", Array(reason.utf8)),
+            ("tally.query", Array(rt.definition.name.utf8)),
+            ("tally.topic", Array(m.topic.utf8)),
+            ("tally.partition", Array(String(m.partition).utf8)),
+            ("tally.offset", Array(String(m.offset).utf8)),
+        ]
+        try producer.produce(topic: rt.definition.deadLetter, key: m.key, value: m.payload, headers: headers)
+    }
+}

@@ -1,0 +1,26 @@
+/// How `tally run` runs: where Kafka and the state are, and the engine's timings.
+public struct EngineConfig: Sendable {
+    /// Kafka bootstrap servers.
+    public var bootstrap: String
+    /// Consumer group id (offsets are committed there for lag monitoring; restart trusts the state).
+    public var group = "tally"
+    /// State folder.
+    public var statePath = ".tally"
+    /// Time between checkpoints, ms.
+    public var checkpointInterval: Int64 = 1000
+    /// A partition silent this long stops holding the watermark back, ms.
+    public var idleTimeout: Int64 = 10_000
+    /// How long closed windows stay queryable after they close (by event time), ms.
+    public var retention: Int64 = 3_600_000
+    /// Definitions whose stored state is discarded at start.
+    public var resetState: Set<String> = []
+    /// Most messages taken per poll.
+    public var batchSize = 20_000
+    /// Extra librdkafka consumer properties.
+    public var consumerConfig: [String: String] = [:]
+    /// Extra librdkafka producer properties.
+    public var producerConfig: [String: String] = [:]
+
+    /// A configuration for `bootstrap` with the defaults.
+    public init(bootstrap: String) { self.bootstrap = bootstrap }
+}
