@@ -4,11 +4,15 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
     public var operation: String
     /// librdkafka's message, or ours where librdkafka gave none.
     public var message: String
+    /// librdkafka's error code (`rd_kafka_resp_err_t`), when the failure came with one;
+    /// compare with the constants in `KafkaError+Codes.swift`.
+    public var code: Int?
 
-    /// Makes an error for `operation` with librdkafka's `message`.
-    public init(_ operation: String, _ message: String) {
+    /// Makes an error for `operation` with librdkafka's `message` and, when known, its `code`.
+    public init(_ operation: String, _ message: String, code: Int? = nil) {
         self.operation = operation
         self.message = message
+        self.code = code
     }
 
     public var description: String { "\(operation): \(message)" }

@@ -1,0 +1,67 @@
+import CRdKafka
+
+/// The messages one `Consumer.poll` returned, owned until `release()` or deinit; the
+/// `KafkaMessage` views it hands out point into these messages.
+///
+/// Rebalances that happened during the poll are in `rebalances`; every message of the batch
+/// was fetched before them (the poll returns early when the assignment changes).
+public final class MessageBatch: RandomAccessCollection {
+    private var messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
+    private var topics: [String] = []
+    private var topicIndex: [UInt16] = []
+    /// The number of messages (0 after `release()`).
+    public private(set) var count: Int
+    /// Assignment changes during this poll, in order.
+    public let rebalances: [RebalanceEvent]
+
+    init(
+        messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int,
+        rebalances: [RebalanceEvent], names: TopicNameCache
+    ) {
+        self.messages = messages
+        self.count = count
+        self.rebalances = rebalances
+        topicIndex.reserveCapacity(count)
+        var lastRkt: OpaquePointer?
+        var lastIndex: UInt16 = 0
+        for i in 0..<count {
+            guard let rkt = messages[i]!.pointee.rkt else {
+                // An error not tied to a topic: index of an empty name.
+                topicIndex.append(slot(for: ""))
+                continue
+            }
+            if rkt != lastRkt {
+                lastRkt = rkt
+                lastIndex = slot(for: names.name(of: rkt))
+            }
+            topicIndex.append(lastIndex)
+        }
+    }
+
+    deinit { release() }
+
+    private func slot(for name: String) -> UInt16 {
+        if let i = topics.firstIndex(of: name) { return UInt16(i) }
+        topics.append(name)
+        return UInt16(topics.count - 1)
+    }
+
+    /// Destroys the messages now (every `KafkaMessage` view of them becomes invalid).
+    public func release() {
+        for i in 0..<count { rd_kafka_message_destroy(messages[i]) }
+        count = 0
+        messages.deallocate()
+        messages = .allocate(capacity: 0)
+    }
+
+    /// 0.
+    public var startIndex: Int { 0 }
+    /// `count`.
+    public var endIndex: Int { count }
+
+    /// The message at `index`, valid while this batch lives and is not released.
+    public subscript(index: Int) -> KafkaMessage {
+        precondition(index >= 0 && index < count, "message index out of range")
+        return KafkaMessage(messages[index]!, topic: topics[Int(topicIndex[index])])
+    }
+}

@@ -1,0 +1,77 @@
+import CRdKafka
+
+/// Receives librdkafka's rebalance callback: applies the (incremental) assign or unassign, as
+/// librdkafka requires, and records what happened for `Consumer.poll` to return.
+///
+/// Safe to share (`@unchecked Sendable`): `events` and `startOffsets` are guarded by `lock`.
+final class RebalanceRecorder: @unchecked Sendable {
+    private let lock = Lock()
+    private var events: [RebalanceEvent] = []
+    private var startOffsets: [TopicPartition: KafkaOffset] = [:]
+
+    /// Where newly assigned partitions start; others use the committed offset.
+    func setStartOffsets(_ offsets: [TopicPartitionOffset]) {
+        lock.withLock { for o in offsets { startOffsets[o.topicPartition] = o.offset } }
+    }
+
+    /// The events recorded since the last call.
+    func takeEvents() -> [RebalanceEvent] {
+        lock.withLock {
+            defer { events.removeAll() }
+            return events
+        }
+    }
+
+    func record(_ event: RebalanceEvent) { lock.withLock { events.append(event) } }
+
+    func install(on conf: OpaquePointer) {
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
+        rd_kafka_conf_set_rebalance_cb(conf) { rk, err, partitions, opaque in
+            guard let rk, let partitions, let opaque else { return }
+            Unmanaged<RebalanceRecorder>.fromOpaque(opaque).takeUnretainedValue()
+                .rebalance(rk, err, partitions)
+        }
+    }
+
+    private func rebalance(
+        _ rk: OpaquePointer, _ err: rd_kafka_resp_err_t,
+        _ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    ) {
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+        let partitions = TopicPartitionList.offsets(of: list).map(\.topicPartition)
+        var failure: KafkaError?
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            lock.withLock {
+                for i in 0..<Int(list.pointee.cnt) {
+                    let tp = partitions[i]
+                    if let start = startOffsets[tp] { list.pointee.elems[i].offset = start.rawValue }
+                }
+            }
+            if cooperative {
+                failure = rd_kafka_incremental_assign(rk, list).map {
+                    KafkaError("assign partitions", consuming: $0)
+                }
+            } else {
+                let e = rd_kafka_assign(rk, list)
+                if e != RD_KAFKA_RESP_ERR_NO_ERROR { failure = KafkaError("assign partitions", e) }
+            }
+            record(failure.map { .failed($0.description) } ?? .assigned(partitions))
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            if cooperative {
+                failure = rd_kafka_incremental_unassign(rk, list).map {
+                    KafkaError("revoke partitions", consuming: $0)
+                }
+            } else {
+                rd_kafka_assign(rk, nil)
+            }
+            record(.revoked(partitions))
+            if let failure { record(.failed(failure.description)) }
+        default:
+            rd_kafka_assign(rk, nil)
+            record(.failed(KafkaError("rebalance", err).description))
+        }
+        // Make the batch poll return now, so its messages all precede this event.
+        rd_kafka_yield(rk)
+    }
+}
