@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian (librdkafka-dev, librocksdb-dev), found through pkg-config.
@@ -42,6 +43,8 @@ let package = Package(
             dependencies: [
                 "Tally", "Kafka", "RocksDB",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .testTarget(name: "TallyTests", dependencies: ["Tally"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),

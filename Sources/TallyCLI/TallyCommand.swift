@@ -11,5 +11,6 @@ struct TallyCommand: AsyncParsableCommand {
         subcommands: [
             CheckCommand.self,
             TestCommand.self,
+            RunCommand.self,
         ])
 }

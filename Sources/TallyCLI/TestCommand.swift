@@ -59,7 +59,7 @@ struct TestCommand: ParsableCommand {
 }
 
 /// Prints a line on stderr.
-func printError(_ line: String) {
-    var bytes = Array((line + "\n").utf8)
+func printError(_ line: String, newline: Bool = true) {
+    var bytes = Array((newline ? line + "\n" : line).utf8)
     _ = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
 }

@@ -1,5 +1,5 @@
 extension Engine: QueryService {
-    public func health() -> HealthStatus { lock.withLock { health } }
+    public func health() -> HealthStatus { lock.withLock { healthStatus } }
 
     public func queries() -> [QueryStatus] {
         lock.withLock { runtimes.map(status) }

@@ -17,7 +17,7 @@ public final class Engine: @unchecked Sendable {
     var pipelineByTopic: [String: TopicPipeline] = [:]
     var runtimes: [DefinitionRuntime] { pipelines.flatMap(\.runtimes) }
     let stopFlag = Atomic<Bool>(false)
-    var health = HealthStatus(status: "starting", ready: false)
+    var healthStatus = HealthStatus(status: "starting", ready: false)
     var lastCheckpoint: Int64?
     var nextCheckpoint: Int64 = 0
     var scratchKey: [UInt8] = []
@@ -42,7 +42,7 @@ public final class Engine: @unchecked Sendable {
         var producerConfig = config.producerConfig
         producerConfig["bootstrap.servers"] = config.bootstrap
         producer = try Producer(config: producerConfig)
-        health = HealthStatus(status: "restoring", ready: false, detail: "reading state from \(config.statePath)")
+        healthStatus = HealthStatus(status: "restoring", ready: false, detail: "reading state from \(config.statePath)")
     }
 
     /// Asks the loop to stop after its current step; `run()` then checkpoints and returns.
@@ -52,7 +52,7 @@ public final class Engine: @unchecked Sendable {
     public func run() throws {
         try restore()
         try assignPartitions()
-        lock.withLock { health = HealthStatus(status: "ok", ready: true) }
+        lock.withLock { healthStatus = HealthStatus(status: "ok", ready: true) }
         nextCheckpoint = Clock.now() + config.checkpointInterval
         logger.info("running", metadata: ["definitions": "\(runtimes.map(\.definition.name))"])
         while !stopFlag.load(ordering: .relaxed) {

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Kafka
+import Logging
+import ServiceLifecycle
+import Tally
+
+/// `tally run`: the live engine.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run definitions over Kafka: windows in RocksDB, results to output topics, queries over HTTP.")
+
+    @Option(name: .customLong("queries"), parsing: .upToNextOption, help: "Definition files or folders of them.")
+    var queries: [String]
+
+    @Option(help: "Kafka bootstrap address HOST:PORT; without it an embedded broker is started (a demo).")
+    var bootstrap: String?
+
+    @Option(help: "Consumer group id.")
+    var group = "tally"
+
+    @Option(help: "State folder (RocksDB).")
+    var state = ".tally"
+
+    @Option(help: "HTTP address HOST:PORT.")
+    var http = "127.0.0.1:8080"
+
+    @Option(help: "Time between checkpoints, e.g. 1s.")
+    var checkpointInterval = "1s"
+
+    @Option(help: "A partition silent this long stops holding the watermark back, e.g. 10s.")
+    var idleTimeout = "10s"
+
+    @Option(help: "How long closed windows stay queryable (by event time), e.g. 1h.")
+    var retention = "1h"
+
+    @Option(help: "Discard the stored state of this definition at start (repeatable).")
+    var resetState: [String] = []
+
+    @Option(help: "Load this JSON Lines file into the source topic(s) before running.")
+    var replay: String?
+
+    @Option(help: "Partitions of each topic the embedded broker creates.")
+    var partitions = 4
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "tally")
+        let definitions: [Definition]
+        switch DefinitionLoader.load(queries) {
+        case .success(let ds): definitions = ds
+        case .failure(let errors):
+            for p in errors.problems { printError(p.description) }
+            throw ExitCode(2)
+        }
+        var broker: MockCluster? = nil
+        let bootstrap: String
+        if let given = self.bootstrap {
+            bootstrap = given
+        } else {
+            let cluster = try MockCluster()
+            var topics = Set<String>()
+            for d in definitions { topics.formUnion([d.source, d.output, d.deadLetter]) }
+            for t in topics.sorted() { try cluster.createTopic(t, partitions: partitions) }
+            broker = cluster
+            bootstrap = cluster.bootstrapServers
+            print("embedded broker: \(bootstrap)")
+        }
+        if let replay {
+            let sources = Array(Set(definitions.map(\.source))).sorted()
+            let n = try JSONLinesLoader.load(path: replay, topics: sources, keyField: nil, bootstrap: bootstrap, progress: false)
+            logger.info("replayed \(n) events from \(replay) into \(sources.joined(separator: ", "))")
+        }
+        var config = EngineConfig(bootstrap: bootstrap)
+        config.group = group
+        config.statePath = state
+        config.checkpointInterval = try duration(checkpointInterval, "--checkpoint-interval")
+        config.idleTimeout = try duration(idleTimeout, "--idle-timeout")
+        config.retention = try duration(retention, "--retention")
+        config.resetState = Set(resetState)
+        let engine: Engine
+        do {
+            engine = try Engine(definitions: definitions, config: config, logger: logger)
+        } catch {
+            printError("tally run: \(error)")
+            throw ExitCode(1)
+        }
+        let group = ServiceGroup(
+            services: [EngineService(engine: engine)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        do {
+            try await group.run()
+        } catch {
+            printError("tally run: \(error)")
+            throw ExitCode(1)
+        }
+        withExtendedLifetime(broker) {}
+    }
+
+    func duration(_ text: String, _ flag: String) throws -> Int64 {
+        guard let ms = TimeSpan.milliseconds(text) else {
+            throw ValidationError("\(flag) \(text): expected a duration like 500ms, 10s, 5m")
+        }
+        return ms
+    }
+}
