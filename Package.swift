@@ -46,7 +46,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        .testTarget(name: "TallyTests", dependencies: ["Tally"]),
+        .testTarget(name: "TallyTests", dependencies: ["Tally", "Kafka"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "RocksDBTests", dependencies: ["RocksDB"]),
     ]

@@ -49,8 +49,22 @@ struct ReferenceAggregator {
         Int64((Double(a) / Double(b)).rounded(.down))
     }
 
+    /// Every line's outcome, in order.
+    var perLine: [String] = []
+
     mutating func add(_ line: String) {
-        outcomes[classify(line), default: 0] += 1
+        let outcome = classify(line)
+        outcomes[outcome, default: 0] += 1
+        perLine.append(outcome)
+    }
+
+    /// The windows closed by the final watermark, as the engine emits them.
+    var closedWindows: [String: Acc] {
+        guard let w = watermark else { return [:] }
+        return windows.filter { id, _ in
+            let start = Int64(id.split(separator: "|").last!)!
+            return start + q.size + q.grace <= w
+        }
     }
 
     mutating func classify(_ line: String) -> String {

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+/// The real `tally broker` and `tally run` as child processes, a real RocksDB folder, and the
+/// output compared with the plain reference. One source partition keeps the processing order
+/// (and so lateness and float sums) deterministic across restarts.
+@Suite(.serialized) struct LiveEngineTests {
+    static let definition = """
+        {"name":"live","source":"orders","where":[{"field":"event_type","op":"eq","value":"OrderCreated"}],
+         "groupBy":["customer_id"],"time":{"field":"ts","format":"epoch_ms"},
+         "window":{"type":"tumbling","size":"1m","grace":"2s"},
+         "aggregates":[{"name":"n","fn":"count"},{"name":"with_total","fn":"count","field":"total"},
+           {"name":"revenue","fn":"sum","field":"total"},{"name":"avg_total","fn":"avg","field":"total"},
+           {"name":"min_total","fn":"min","field":"total"},{"name":"max_total","fn":"max","field":"total"}],
+         "output":"live_out"}
+        """
+
+    static func reference(_ lines: [String]) -> ReferenceAggregator {
+        var ref = ReferenceAggregator(.init(
+            name: "live", filter: { ($0["event_type"] as? String) == "OrderCreated" },
+            groupBy: ["customer_id"], timeField: "ts", timeInSeconds: false,
+            size: 60_000, slide: 60_000, grace: 2000, numericField: "total"))
+        for l in lines { ref.add(l) }
+        return ref
+    }
+
+    /// The dataset of the offline test, then an event far ahead that closes every window.
+    static func lines() -> [String] {
+        TallyTestCommandTests.dataset(count: 30_000, seed: 7)
+            + ["{\"event_type\":\"Flush\",\"customer_id\":\"c0\",\"ts\":\(TallyTestCommandTests.base + 10_000_000)}"]
+    }
+
+    struct Setup {
+        let dir: TemporaryFolder
+        let broker: ChildProcess
+        let bootstrap: String
+        let definitionPath: String
+        let http: Int
+
+        init() throws {
+            dir = try TemporaryFolder("tally-live")
+            broker = try ChildProcess(
+                ["broker", "--topic", "orders:1", "--topic", "live_out:1", "--topic", "live_out.dlq:1"],
+                in: dir.url, name: "broker")
+            bootstrap = try broker.firstLine()
+            definitionPath = dir.url.appendingPathComponent("live.json").path
+            try LiveEngineTests.definition.write(toFile: definitionPath, atomically: true, encoding: .utf8)
+            http = freePort()
+        }
+
+        func produce(_ lines: [String], name: String) throws {
+            let file = dir.url.appendingPathComponent("\(name).jsonl")
+            try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+            let r = try TallyBinary.run(["produce", "--bootstrap", bootstrap, "--topic", "orders", "--key-field", "customer_id", file.path])
+            guard r.status == 0 else { throw TestFailure("produce failed: \(r.stderr)") }
+        }
+
+        func engine(_ name: String, extra: [String] = []) throws -> ChildProcess {
+            try ChildProcess(
+                ["run", "--queries", definitionPath, "--bootstrap", bootstrap,
+                 "--state", dir.url.appendingPathComponent("state").path,
+                 "--http", "127.0.0.1:\(http)", "--checkpoint-interval", "200ms", "--idle-timeout", "60s",
+                 "--retention", "30d"] + extra,
+                in: dir.url, name: name)
+        }
+
+        /// Final records by message key, waiting until `expected` distinct ones arrived.
+        func output(expected: Int, timeout: Double = 90) throws -> [TopicReader.Record] {
+            let deadline = Date().addingTimeInterval(timeout)
+            var records: [TopicReader.Record] = []
+            repeat {
+                records = try TopicReader.read("live_out", bootstrap: bootstrap, quiet: 1.0)
+                if Set(records.map(\.key)).count >= expected { return records }
+            } while Date() < deadline
+            return records
+        }
+    }
+
+    /// Checks every record against the reference; duplicates must be byte-identical.
+    static func verify(_ records: [TopicReader.Record], _ ref: ReferenceAggregator) throws {
+        let expected = ref.closedWindows
+        var byKey: [String: String] = [:]
+        for r in records {
+            if let earlier = byKey[r.key] {
+                #expect(earlier == r.value, "a duplicate of \(r.key) differs:\n\(earlier)\n\(r.value)")
+            }
+            byKey[r.key] = r.value
+        }
+        #expect(byKey.count == expected.count, "distinct results \(byKey.count), reference \(expected.count)")
+        for (_, value) in byKey {
+            let rec = try JSONSerialization.jsonObject(with: Data(value.utf8)) as! [String: Any]
+            #expect(rec["final"] as? Bool == true)
+            let key = rec["key"] as! [String: Any]
+            let start = ((rec["window"] as! [String: Any])["start"] as! NSNumber).int64Value
+            let id = "customer_id=\(ReferenceAggregator.render(key["customer_id"]!))|\(start)"
+            guard let acc = expected[id] else {
+                Issue.record("result \(id) is not in the reference")
+                continue
+            }
+            let v = rec["values"] as! [String: Any]
+            #expect((v["n"] as! NSNumber).intValue == acc.events, "\(id)")
+            #expect((v["with_total"] as! NSNumber).intValue == acc.present, "\(id)")
+            if acc.present > 0 {
+                #expect(abs((v["revenue"] as! NSNumber).doubleValue - acc.sum) <= 1e-9 * max(1, abs(acc.sum)), "\(id)")
+                #expect((v["min_total"] as! NSNumber).doubleValue == acc.min, "\(id)")
+                #expect((v["max_total"] as! NSNumber).doubleValue == acc.max, "\(id)")
+            } else {
+                #expect(v["revenue"] is NSNull, "\(id)")
+            }
+        }
+    }
+
+    @Test func outputEqualsReferenceAcrossRepeatedKills() throws {
+        let setup = try Setup()
+        let lines = Self.lines()
+        let ref = Self.reference(lines)
+        let chunks = stride(from: 0, to: lines.count, by: 6_000).map { Array(lines[$0..<min($0 + 6_000, lines.count)]) }
+        var rng = SplitMix(seed: 3)
+        try setup.produce(chunks[0], name: "chunk0")
+        var engine = try setup.engine("engine0")
+        var kills = 0
+        for (i, chunk) in chunks.enumerated().dropFirst() {
+            // Kill at a different moment each time: start-up and restore, polling, mid-checkpoint.
+            Thread.sleep(forTimeInterval: Double(Int.random(in: 30...700, using: &rng)) / 1000)
+            engine.signal(SIGKILL)
+            #expect(engine.wait() != nil)
+            kills += 1
+            try setup.produce(chunk, name: "chunk\(i)")
+            engine = try setup.engine("engine\(i)")
+        }
+        #expect(kills >= 3)
+        let records = try setup.output(expected: ref.closedWindows.count)
+        try Self.verify(records, ref)
+
+        // The dead-letter topic holds exactly the late and rejected events (by offset, with reason).
+        let dead = try TopicReader.read("live_out.dlq", bootstrap: setup.bootstrap)
+        var reasonByOffset: [Int: String] = [:]
+        for d in dead {
+            let offset = Int(d.headers["tally.offset"] ?? "-1")!
+            if let earlier = reasonByOffset[offset] { #expect(earlier == d.headers["tally.reason"]) }
+            reasonByOffset[offset] = d.headers["tally.reason"]
+            #expect(d.headers["tally.topic"] == "orders" && d.headers["tally.partition"] == "0")
+        }
+        let expectedDead = ref.perLine.enumerated().filter { !["counted", "filtered"].contains($0.element) }
+        #expect(reasonByOffset.count == expectedDead.count)
+        for (offset, reason) in expectedDead { #expect(reasonByOffset[offset] == reason, "offset \(offset)") }
+
+        engine.signal(SIGTERM)
+        #expect(engine.wait() == 0, "stderr: \(engine.stderr)")
+    }
+}
