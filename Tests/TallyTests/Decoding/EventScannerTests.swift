@@ -125,6 +125,37 @@ import Testing
         #expect(values == [.number(expected)])
     }
 
+    @Test func randomNumbersMatchACorrectlyRoundedParserBitForBit() {
+        var rng = ScannerDifferentialTests.SplitMix64(state: 0xD1CE)
+        let scanner = EventScanner(plan: FieldPlan([FieldPath("n")!]))
+        var compared = 0
+        for _ in 0..<20_000 {
+            var text = rng.chance(0.4) ? "-" : ""
+            if rng.chance(0.15) { text += "0" } else {
+                text += String(rng.int(1...9))
+                for _ in 0..<rng.pick([rng.int(0...5), rng.int(6...18), rng.int(19...30)]) { text += String(rng.int(0...9)) }
+            }
+            if rng.chance(0.5) {
+                text += "."
+                for _ in 0..<rng.pick([rng.int(1...4), rng.int(5...20), rng.int(21...40)]) { text += String(rng.int(0...9)) }
+            }
+            if rng.chance(0.5) {
+                text += rng.pick(["e", "E", "e+", "e-", "E-"]) + String(rng.pick([rng.int(0...25), rng.int(0...340)]))
+            }
+            let expected = Double(text)!  // Swift's parser: correctly rounded, ±infinity on overflow
+            let (outcome, values) = scanEvent(Array(#"{"n":\#(text)}"#.utf8), scanner: scanner, paths: ["n"])
+            if expected.isInfinite {
+                #expect(outcome.failureReason == .numberOutOfRange, "\(text)")
+            } else if case .number(let got) = values[0] {
+                #expect(got.bitPattern == expected.bitPattern, "\(text): got \(got), expected \(expected)")
+                compared += 1
+            } else {
+                Issue.record("\(text): \(outcome) \(values)")
+            }
+        }
+        #expect(compared > 15_000)
+    }
+
     @Test func negativeZeroKeepsItsSign() {
         let json = #"{"n":-0}"#
         let bytes = Array(json.utf8)

@@ -276,7 +276,10 @@ import Testing
             if type(of: n) == type(of: NSNumber(value: true)) || String(describing: type(of: n)).contains("Boolean") {
                 return (.bool(n.boolValue), false)
             }
-            return (.number(n.doubleValue), n is NSDecimalNumber)
+            // NSDecimalNumber (mantissas beyond 64 bits) converts to Double imprecisely (seen: 1e-15
+            // relative off); its exact decimal text, correctly rounded by Swift, is the better oracle.
+            if let d = n as? NSDecimalNumber, let exact = Double(d.stringValue) { return (.number(exact), true) }
+            return (.number(n.doubleValue), false)
         }
         return (.string(Array("<unknown \(type(of: v))>".utf8)), false)
     }
@@ -294,8 +297,9 @@ import Testing
 
     static func agree(_ ours: Extracted, _ theirs: Extracted, decimal: Bool) -> Bool {
         if case .number(let a) = ours, case .number(let b) = theirs, decimal {
-            if a == b { return true }
-            return abs(a - b) <= 1e-15 * max(abs(a), abs(b))
+            // Decimal keeps 38 significant digits, so its text can round to the neighbouring
+            // Double of ours; allow one unit in the last place (far below the 1e-15 relative the brief allows).
+            return a == b || abs(a - b) <= max(abs(a).ulp, abs(b).ulp)
         }
         return ours == theirs
     }

@@ -332,6 +332,17 @@ let allAggregates = [
         #expect(h.take() == [WindowResult(key: a, start: 60_000, end: 120_000, isFinal: true, values: [1])])
     }
 
+    @Test func updateModeEmitsNoNonFinalResultForAWindowThatClosedBeforeTheFlush() {
+        let h = OperatorHarness(makeDefinition(emit: .update))
+        let a = key(.string("a"))
+        h.feed(#"{"k":"a","t":1000}"#)
+        h.feed(#"{"k":"a","t":2000}"#)
+        h.feed(#"{"k":"a","t":61000}"#)  // closes [0, 60000) before any flush
+        #expect(h.take() == [WindowResult(key: a, start: 0, end: 60_000, isFinal: true, values: [2])])
+        h.op.flushUpdates()
+        #expect(h.take() == [WindowResult(key: a, start: 60_000, end: 120_000, isFinal: false, values: [1])])
+    }
+
     @Test func updateModeOnSlidingWindowsEmitsEachOpenWindowOfTheChangedSliceOnce() {
         let h = OperatorHarness(makeDefinition(window: .sliding(180_000, every: 60_000), emit: .update))
         h.feed(#"{"k":"a","t":130000}"#)
@@ -398,8 +409,22 @@ let allAggregates = [
         (WindowSpec.tumbling(90_000, grace: 20_000), UInt64(5)),
     ])
     func resultsEqualABruteForcePerWindowComputation(window: WindowSpec, seed: UInt64) {
+        checkAgainstModel(window: window, seed: seed, partitions: 1)
+    }
+
+    @Test(arguments: [
+        (WindowSpec.sliding(300_000, every: 60_000, grace: 30_000), UInt64(11)),
+        (WindowSpec.tumbling(60_000, grace: 0), UInt64(12)),
+    ])
+    func resultsEqualABruteForceComputationWithTwoPartitions(window: WindowSpec, seed: UInt64) {
+        checkAgainstModel(window: window, seed: seed, partitions: 2)
+    }
+
+    func checkAgainstModel(window: WindowSpec, seed: UInt64, partitions: Int32) {
         var rng = ScannerDifferentialTests.SplitMix64(state: seed)
         let h = OperatorHarness(makeDefinition(window: window, aggregates: allAggregates))
+        for p in 0..<partitions { h.op.watermarks.assign(p, now: 0) }
+        var partitionMax: [Int64?] = Array(repeating: nil, count: Int(partitions))
         var model: [String: ModelWindow] = [:]  // "key start" → values
         var watermark = Int64.min
         var emitted: [(WindowResult, Int64)] = []
@@ -415,8 +440,11 @@ let allAggregates = [
             let vText = v.map { "\($0)" } ?? (rng.chance(0.5) ? "null" : "")
             let event = vText.isEmpty ? #"{"k":"\#(k)","t":\#(t)}"# : #"{"k":"\#(k)","t":\#(t),"v":\#(vText)}"#
 
-            // The model: the watermark moves first, then the event counts in its open windows.
-            watermark = max(watermark, t)
+            // The model: the watermark (smallest over partitions of the largest time in each) moves
+            // first, then the event counts in its windows that are still open.
+            let p = Int32(rng.below(Int(partitions)))
+            partitionMax[Int(p)] = max(partitionMax[Int(p)] ?? t, t)
+            if partitionMax.allSatisfy({ $0 != nil }) { watermark = max(watermark, partitionMax.map { $0! }.min()!) }
             var counted = false
             let starts = bruteForceWindowStarts(t, size: window.size, slide: window.slide)
             let open = starts.filter { $0 + window.size + window.grace > watermark }
@@ -428,7 +456,7 @@ let allAggregates = [
                 if let v { w.present += 1; w.sum += v; w.n += 1; w.min = min(w.min, v); w.max = max(w.max, v) }
                 model["\(k) \(s)"] = w
             }
-            let outcome = h.feed(event)
+            let outcome = h.feed(event, partition: p)
             #expect(outcome == (counted ? .counted : .late), "event \(i): \(event) at watermark \(watermark)")
             seenKeys.insert(k)
             emitted += h.take().map { ($0, watermark) }
