@@ -1,9 +1,12 @@
 /// Low-level JSON reading over a byte buffer: whitespace, strings, numbers, literals and skipping.
 ///
-/// It accepts exactly what Foundation's `JSONSerialization` accepts (checked by a differential test):
+/// It accepts what Foundation's `JSONSerialization` accepts (checked by a differential test):
 /// RFC 8259 plus a leading UTF-8 byte-order mark and one trailing comma in arrays and objects
 /// (`[1,]`), nesting up to 512 levels, numbers whose value is a finite `Double`, strings that are
-/// valid UTF-8 with paired `\u` surrogates. The buffer must outlive the reader.
+/// valid UTF-8 with paired `\u` surrogates. Two deliberate differences, where Foundation is
+/// lenient by accident: an out-of-range number is rejected even when a later duplicate key
+/// replaces it (`{"a":1e400,"a":1}`), and a U+FEFF inside a string is kept, as RFC 8259 asks.
+/// The buffer must outlive the reader.
 public struct JSONReader {
     /// The deepest nesting of arrays and objects accepted, as in Foundation.
     public static let maxDepth = 512
