@@ -50,16 +50,19 @@ public final class Consumer: @unchecked Sendable {
 
     deinit { try? close() }
 
-    /// Waits up to `timeout` for messages, returning at most `maxMessages`, and returns as soon
-    /// as the group assignment changes (the change is in the batch's `rebalances`). Not to be
-    /// called from two threads at once (a second caller waits).
+    /// Waits up to `timeout` for messages and returns at most `maxMessages`, with the group
+    /// assignment changes that happened meanwhile, each placed between the messages (see
+    /// `MessageBatch.rebalances`). Two threads polling at once are serialised.
     public func poll(maxMessages: Int, timeout: Duration) throws -> MessageBatch {
         let capacity = max(maxMessages, 1)
         let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
             .allocate(capacity: capacity)
+        messages.initialize(repeating: nil, count: capacity)
         return try pollLock.withLock {
+            recorder.setPollArray(UnsafeMutableBufferPointer(start: messages, count: capacity))
             let n = rd_kafka_consume_batch_queue(
                 queue.handle, timeout.milliseconds, messages, capacity)
+            recorder.setPollArray(nil)
             if n < 0 {
                 messages.deallocate()
                 throw KafkaError("poll", rd_kafka_last_error())
