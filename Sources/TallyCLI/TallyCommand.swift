@@ -9,5 +9,7 @@ struct TallyCommand: AsyncParsableCommand {
         abstract: "Real-time windowed aggregation over Kafka, declared in JSON.",
         version: TallyInfo.version,
         subcommands: [
+            BrokerCommand.self,
+            ProduceCommand.self,
         ])
 }
