@@ -8,6 +8,8 @@ import CRdKafka
 /// each event when it reaches its index sees every message under the assignment it came from.
 public final class MessageBatch: RandomAccessCollection {
     private var messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
+    /// librdkafka's destroy waits for every message to be freed, so the batch keeps its client.
+    private let client: AnyObject
     private var topics: [String] = []
     private var topicIndex: [UInt16] = []
     /// The number of messages (0 after `release()`).
@@ -18,8 +20,10 @@ public final class MessageBatch: RandomAccessCollection {
 
     init(
         messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int,
-        rebalances: [(index: Int, event: RebalanceEvent)], names: TopicNameCache
+        rebalances: [(index: Int, event: RebalanceEvent)], names: TopicNameCache,
+        client: AnyObject
     ) {
+        self.client = client
         self.messages = messages
         self.count = count
         self.rebalances = rebalances
