@@ -6,13 +6,16 @@ import CRdKafka
 /// or `subscribe` (the group coordinator spreads partitions; changes come back from `poll` as
 /// `RebalanceEvent`s, and `setStartOffsets` says where newly assigned partitions begin).
 ///
-/// Restart after SIGKILL (measured against the mock broker, librdkafka 2.0.2): a new member
-/// subscribing to the same group gets no partitions until the dead member's session expires, so
-/// the wait is `session.timeout.ms` (45 s by default; ~6 s with `session.timeout.ms=6000`).
-/// The mock broker does not implement static membership: with `group.instance.id` the new
-/// process still waits the full session timeout. With explicit `assign` the wait is zero.
-/// So: one instance owning all partitions should `assign`; a group should lower
-/// `session.timeout.ms` (and `heartbeat.interval.ms` below a third of it).
+/// Restart after SIGKILL, measured against `tally broker` (librdkafka 2.0.2 mock) with a
+/// 4-partition topic: a new process subscribing to the same group was assigned after ~89 s with
+/// the default `session.timeout.ms` (45 s); ~11 s with 6000, ~7 s with 4000, ~6.5 s with 3500
+/// (heartbeat 1 s): the dead member must expire, then the mock coordinator ends the rebalance
+/// only when its session-derived timeout runs out, even once every live member has rejoined
+/// (so a second live member joining also takes up to a session timeout).
+/// `group.instance.id` changed nothing: the mock ignores static membership. Sessions of
+/// 1-2 s never produced an assignment (the mock holds a first join for 3 s).
+/// So: an instance that owns all partitions should `assign` explicitly (no wait at all);
+/// a group should use `session.timeout.ms` around 6000 against the mock.
 ///
 /// Safe to share (`@unchecked Sendable`): librdkafka's consumer is thread-safe; `poll` and the
 /// topic-name cache it uses are serialised by `pollLock`; the recorder locks its own state.
@@ -50,22 +53,26 @@ public final class Consumer: @unchecked Sendable {
 
     deinit { try? close() }
 
-    /// Waits up to `timeout` for messages, returning at most `maxMessages`, and returns as soon
-    /// as the group assignment changes (the change is in the batch's `rebalances`). Not to be
-    /// called from two threads at once (a second caller waits).
+    /// Waits up to `timeout` for messages and returns at most `maxMessages`, with the group
+    /// assignment changes that happened meanwhile, each placed between the messages (see
+    /// `MessageBatch.rebalances`). Two threads polling at once are serialised.
     public func poll(maxMessages: Int, timeout: Duration) throws -> MessageBatch {
         let capacity = max(maxMessages, 1)
         let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
             .allocate(capacity: capacity)
+        messages.initialize(repeating: nil, count: capacity)
         return try pollLock.withLock {
+            recorder.setPollArray(UnsafeMutableBufferPointer(start: messages, count: capacity))
             let n = rd_kafka_consume_batch_queue(
                 queue.handle, timeout.milliseconds, messages, capacity)
+            recorder.setPollArray(nil)
             if n < 0 {
                 messages.deallocate()
                 throw KafkaError("poll", rd_kafka_last_error())
             }
             return MessageBatch(
-                messages: messages, count: n, rebalances: recorder.takeEvents(), names: names)
+                messages: messages, count: n, rebalances: recorder.takeEvents(), names: names,
+                client: client)
         }
     }
 

@@ -15,5 +15,6 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
         self.code = code
     }
 
+    /// `operation: message`, as shown to users.
     public var description: String { "\(operation): \(message)" }
 }

@@ -18,6 +18,7 @@ public struct KafkaOffset: Hashable, Sendable, CustomStringConvertible {
     /// Whether this is an absolute offset rather than a logical one.
     public var isAbsolute: Bool { rawValue >= 0 }
 
+    /// The number, or the logical name (`beginning`, `end`, `stored`, `invalid`).
     public var description: String {
         switch rawValue {
         case -2: "beginning"

@@ -3,21 +3,27 @@ import CRdKafka
 /// The messages one `Consumer.poll` returned, owned until `release()` or deinit; the
 /// `KafkaMessage` views it hands out point into these messages.
 ///
-/// Rebalances that happened during the poll are in `rebalances`; every message of the batch
-/// was fetched before them (the poll returns early when the assignment changes).
+/// Rebalances that happened during the poll are in `rebalances`, each with its position: an
+/// event at `index` i came after messages `0..<i` and before the rest. So a caller that applies
+/// each event when it reaches its index sees every message under the assignment it came from.
 public final class MessageBatch: RandomAccessCollection {
     private var messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
+    /// librdkafka's destroy waits for every message to be freed, so the batch keeps its client.
+    private let client: AnyObject
     private var topics: [String] = []
     private var topicIndex: [UInt16] = []
     /// The number of messages (0 after `release()`).
     public private(set) var count: Int
-    /// Assignment changes during this poll, in order.
-    public let rebalances: [RebalanceEvent]
+    /// Assignment changes during this poll, in order, each with the number of messages of this
+    /// batch that came before it.
+    public let rebalances: [(index: Int, event: RebalanceEvent)]
 
     init(
         messages: UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>, count: Int,
-        rebalances: [RebalanceEvent], names: TopicNameCache
+        rebalances: [(index: Int, event: RebalanceEvent)], names: TopicNameCache,
+        client: AnyObject
     ) {
+        self.client = client
         self.messages = messages
         self.count = count
         self.rebalances = rebalances

@@ -30,6 +30,7 @@ public final class Producer: @unchecked Sendable {
             RD_KAFKA_PRODUCER, conf: conf, callbackContext: tracker, operation: "create producer")
     }
 
+    // Messages still queued at deinit are dropped: call `flush` first.
     deinit {
         topicsLock.withLock { topics.removeAll() }
     }

@@ -6,7 +6,12 @@ import CRdKafka
 /// Safe to share (`@unchecked Sendable`): `events` and `startOffsets` are guarded by `lock`.
 final class RebalanceRecorder: @unchecked Sendable {
     private let lock = Lock()
-    private var events: [RebalanceEvent] = []
+    private var events: [(index: Int, event: RebalanceEvent)] = []
+    /// The message array of the poll in progress: librdkafka fills it in order, so the number
+    /// of filled slots when the callback runs is the event's position in the batch.
+    /// (`rd_kafka_yield` cannot be used to end the batch early: in 2.0.2 the batch poll then
+    /// drops the message it had just dequeued.)
+    private var pollArray: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>?
     private var startOffsets: [TopicPartition: KafkaOffset] = [:]
 
     /// Where newly assigned partitions start; others use the committed offset.
@@ -14,15 +19,28 @@ final class RebalanceRecorder: @unchecked Sendable {
         lock.withLock { for o in offsets { startOffsets[o.topicPartition] = o.offset } }
     }
 
-    /// The events recorded since the last call.
-    func takeEvents() -> [RebalanceEvent] {
+    /// Marks the start (`array` set) and end (nil) of a batch poll into `array`.
+    func setPollArray(
+        _ array: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>?
+    ) {
+        lock.withLock { pollArray = array }
+    }
+
+    /// The events recorded since the last call, each with the number of batch messages that
+    /// preceded it.
+    func takeEvents() -> [(index: Int, event: RebalanceEvent)] {
         lock.withLock {
             defer { events.removeAll() }
             return events
         }
     }
 
-    func record(_ event: RebalanceEvent) { lock.withLock { events.append(event) } }
+    func record(_ event: RebalanceEvent) {
+        lock.withLock {
+            let index = pollArray.map { $0.firstIndex(of: nil) ?? $0.count } ?? 0
+            events.append((index, event))
+        }
+    }
 
     func install(on conf: OpaquePointer) {
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(self).toOpaque())
@@ -71,7 +89,5 @@ final class RebalanceRecorder: @unchecked Sendable {
             rd_kafka_assign(rk, nil)
             record(.failed(KafkaError("rebalance", err).description))
         }
-        // Make the batch poll return now, so its messages all precede this event.
-        rd_kafka_yield(rk)
     }
 }

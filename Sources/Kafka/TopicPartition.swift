@@ -11,5 +11,6 @@ public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
         self.partition = partition
     }
 
+    /// `topic[partition]`.
     public var description: String { "\(topic)[\(partition)]" }
 }

@@ -22,5 +22,6 @@ public struct TopicPartitionOffset: Hashable, Sendable, CustomStringConvertible 
     /// The partition without the offset.
     public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
 
+    /// `topic[partition]@offset`.
     public var description: String { "\(topic)[\(partition)]@\(offset)" }
 }

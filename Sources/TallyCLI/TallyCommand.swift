@@ -9,8 +9,10 @@ struct TallyCommand: AsyncParsableCommand {
         abstract: "Real-time windowed aggregation over Kafka, declared in JSON.",
         version: TallyInfo.version,
         subcommands: [
+            BrokerCommand.self,
+            RunCommand.self,
+            ProduceCommand.self,
             CheckCommand.self,
             TestCommand.self,
-            RunCommand.self,
         ])
 }
