@@ -7,13 +7,18 @@ import Glibc
 import Darwin
 #endif
 
-/// Loads a JSON Lines file (or stdin for `-`) into Kafka topics, one message per non-empty line,
-/// batched and compressed; keyed by a top-level or dotted field when one is given.
+/// Loads a JSON Lines file (or stdin for `-`) into Kafka topics, one message per line that is not
+/// blank, batched and compressed (the producer's defaults); keyed by a top-level or dotted field
+/// when one is given (a string as is, a number or boolean as JSON text; no key when absent).
+/// Used by `tally produce` and `tally run --replay`.
 enum JSONLinesLoader {
     /// Produces every line to each of `topics`; returns the number of lines.
-    static func load(path: String, topics: [String], keyField: String?, bootstrap: String, progress: Bool) throws -> Int {
+    static func load(
+        path: String, topics: [String], keyField: String?, partition: Int32? = nil, bootstrap: String,
+        progress: Progress? = nil
+    ) throws -> Int {
         let fd = path == "-" ? STDIN_FILENO : open(path, O_RDONLY)
-        guard fd >= 0 else { throw EngineError("\(path): cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { if fd != STDIN_FILENO { close(fd) } }
         let producer = try Producer(config: ["bootstrap.servers": bootstrap])
         var plan = FieldPlan()
@@ -21,10 +26,8 @@ enum JSONLinesLoader {
         let scanner = EventScanner(plan: plan)
         var count = 0
         var key: [UInt8] = []
-        let started = Clock.milliseconds()
-        var lastReport = started
         try LineReader(fd: fd).forEachLine { line in
-            if line.isEmpty { return }
+            guard line.contains(where: { $0 != 32 && $0 != 9 }) else { return }
             var hasKey = false
             if let keySlot {
                 key.removeAll(keepingCapacity: true)
@@ -40,28 +43,26 @@ enum JSONLinesLoader {
             }
             for t in topics {
                 if hasKey {
-                    try key.withUnsafeBytes { try producer.produce(topic: t, key: $0, value: line) }
+                    try key.withUnsafeBytes { try producer.produce(topic: t, partition: partition, key: $0, value: line) }
                 } else {
-                    try producer.produce(topic: t, key: nil, value: line)
+                    try producer.produce(topic: t, partition: partition, key: nil, value: line)
                 }
             }
             count += 1
-            if count % 10_000 == 0 {
+            if count % 1000 == 0 {
                 producer.poll()
-                let now = Clock.milliseconds()
-                if progress && now - lastReport >= 250 {
-                    lastReport = now
-                    let rate = Double(count) / max(Double(now - started) / 1000, 0.001)
-                    printError("\r\(count) events, \(Int(rate)) events/s", newline: false)
-                }
+                progress?.count = count
+                progress?.show()
             }
         }
-        try producer.flush(timeout: .seconds(120))
-        if progress { printError("") }
+        progress?.count = count
+        do {
+            try producer.flush(timeout: .seconds(120))
+        } catch {
+            progress?.finish()
+            throw CLIError("\(error)")
+        }
+        progress?.finish()
         return count
     }
-}
-
-enum Clock {
-    static func milliseconds() -> Int64 { OfflineRunner.wallClockMilliseconds() }
 }

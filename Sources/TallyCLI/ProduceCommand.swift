@@ -1,5 +1,4 @@
 import ArgumentParser
-import Kafka
 
 #if canImport(Glibc)
 import Glibc
@@ -35,36 +34,8 @@ struct ProduceCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        let fd = file == "-" ? 0 : open(file, O_RDONLY)
-        guard fd >= 0 else { throw CLIError("cannot open \(file): \(String(cString: strerror(errno)))") }
-        defer { if fd != 0 { close(fd) } }
-        let producer = try Producer(config: ["bootstrap.servers": bootstrap])
-        let key = keyField.map(KeyField.init)
-        let progress = Progress(topic: topic)
-        var reader = LineReader(fd: fd)
-        defer { reader.close() }
-        try reader.forEachLine { line in
-            guard line.contains(where: { $0 != 32 && $0 != 9 }) else { return }
-            let keyBytes = key?.key(in: line)
-            if let keyBytes {
-                try keyBytes.withUnsafeBytes {
-                    try producer.produce(topic: topic, partition: partition, key: $0, value: line)
-                }
-            } else {
-                try producer.produce(topic: topic, partition: partition, key: nil, value: line)
-            }
-            progress.count += 1
-            if progress.count % 1000 == 0 {
-                producer.poll()
-                progress.show()
-            }
-        }
-        do {
-            try producer.flush(timeout: .seconds(60))
-        } catch {
-            progress.finish()
-            throw CLIError("\(error)")
-        }
-        progress.finish()
+        _ = try JSONLinesLoader.load(
+            path: file, topics: [topic], keyField: keyField, partition: partition, bootstrap: bootstrap,
+            progress: Progress(topic: topic))
     }
 }

@@ -68,7 +68,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let replay {
             let sources = Array(Set(definitions.map(\.source))).sorted()
-            let n = try JSONLinesLoader.load(path: replay, topics: sources, keyField: nil, bootstrap: bootstrap, progress: false)
+            let n = try JSONLinesLoader.load(path: replay, topics: sources, keyField: nil, bootstrap: bootstrap)
             logger.info("replayed \(n) events from \(replay) into \(sources.joined(separator: ", "))")
         }
         var config = EngineConfig(bootstrap: bootstrap)
