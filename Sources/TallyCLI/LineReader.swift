@@ -42,12 +42,14 @@ struct LineReader {
 
     private mutating func refill() throws {
         if start > 0 {
-            buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: end - start)
+            buffer.baseAddress!.copyMemory(
+                from: buffer.baseAddress! + start, byteCount: end - start)
             end -= start
             start = 0
         }
         if end == buffer.count {  // a line longer than the buffer: grow
-            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 1)
+            let bigger = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: buffer.count * 2, alignment: 1)
             bigger.baseAddress!.copyMemory(from: buffer.baseAddress!, byteCount: end)
             buffer.deallocate()
             buffer = bigger

@@ -36,7 +36,9 @@ struct ProduceCommand: ParsableCommand {
 
     func run() throws {
         let fd = file == "-" ? 0 : open(file, O_RDONLY)
-        guard fd >= 0 else { throw CLIError("cannot open \(file): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw CLIError("cannot open \(file): \(String(cString: strerror(errno)))")
+        }
         defer { if fd != 0 { close(fd) } }
         let producer = try Producer(config: ["bootstrap.servers": bootstrap])
         let key = keyField.map(KeyField.init)

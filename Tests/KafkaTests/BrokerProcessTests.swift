@@ -45,7 +45,8 @@ private func startBroker(_ arguments: [String]) throws -> (Process, String) {
     let producer = try Producer(config: ["bootstrap.servers": address])
     #expect(try producer.partitionCount(topic: "orders") == 4)
     for i in 0..<1000 {
-        try producer.produce(topic: "orders", key: Array("k\(i % 10)".utf8), value: Array("\(i)".utf8))
+        try producer.produce(
+            topic: "orders", key: Array("k\(i % 10)".utf8), value: Array("\(i)".utf8))
     }
     try producer.flush(timeout: .seconds(20))
 
@@ -73,7 +74,8 @@ private func startBroker(_ arguments: [String]) throws -> (Process, String) {
         #"{"customer":{"tags":[1,{"id":"no"}],"id":42.5},"id":2}"#,
         #"{"id":3}"#,
     ]
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("produce-\(getpid()).jsonl")
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "produce-\(getpid()).jsonl")
     try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: file) }
 
