@@ -13,5 +13,10 @@ final class Countdown: @unchecked Sendable {
     init(_ value: Int) { self.value = value }
 
     /// Decrements and returns the new value.
-    func decrement() -> Int { lock.withLock { value -= 1; return value } }
+    func decrement() -> Int {
+        lock.withLock {
+            value -= 1
+            return value
+        }
+    }
 }

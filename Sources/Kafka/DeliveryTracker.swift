@@ -20,7 +20,10 @@ final class DeliveryTracker: @unchecked Sendable {
     /// The failures since the last call, and the first of them; resets the count.
     func takeFailures() -> (count: Int, first: KafkaError?) {
         lock.withLock {
-            defer { failures = 0; firstFailure = nil }
+            defer {
+                failures = 0
+                firstFailure = nil
+            }
             return (failures, firstFailure)
         }
     }
@@ -34,7 +37,8 @@ final class DeliveryTracker: @unchecked Sendable {
             let tracker = Unmanaged<DeliveryTracker>.fromOpaque(opaque).takeUnretainedValue()
             let topic = message.pointee.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
             tracker.recordFailure(
-                KafkaError("deliver to \(topic)[\(message.pointee.partition)]", message.pointee.err))
+                KafkaError("deliver to \(topic)[\(message.pointee.partition)]", message.pointee.err)
+            )
         }
     }
 }

@@ -4,7 +4,8 @@ import CRdKafka
 enum KafkaConfig {
     /// A new configuration object; the caller passes it to `rd_kafka_new` (which takes it over)
     /// or destroys it.
-    static func make(_ properties: [String: String], for operation: String) throws -> OpaquePointer {
+    static func make(_ properties: [String: String], for operation: String) throws -> OpaquePointer
+    {
         let conf = rd_kafka_conf_new()!
         var buffer = [CChar](repeating: 0, count: 512)
         for (name, value) in properties.sorted(by: { $0.key < $1.key }) {

@@ -40,7 +40,8 @@ public struct KafkaMessage {
             error = nil
         } else {
             error = KafkaError(
-                "consume \(topic)[\(m.partition)]", String(cString: rd_kafka_message_errstr(message)),
+                "consume \(topic)[\(m.partition)]",
+                String(cString: rd_kafka_message_errstr(message)),
                 code: Int(m.err.rawValue))
         }
     }

@@ -37,7 +37,8 @@ public final class MockCluster: @unchecked Sendable {
         let mockAddress = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
         if let port {
             do {
-                let forwarder = try PortForwarder(port: port, target: Self.firstAddress(mockAddress))
+                let forwarder = try PortForwarder(
+                    port: port, target: Self.firstAddress(mockAddress))
                 self.forwarder = forwarder
                 bootstrapServers = "127.0.0.1:\(forwarder.port)"
             } catch {
@@ -65,7 +66,8 @@ public final class MockCluster: @unchecked Sendable {
     /// Host and port of the first broker in a bootstrap list.
     private static func firstAddress(_ list: String) throws -> (host: String, port: Int) {
         let first = list.split(separator: ",").first.map(String.init) ?? list
-        guard let colon = first.lastIndex(of: ":"), let port = Int(first[first.index(after: colon)...])
+        guard let colon = first.lastIndex(of: ":"),
+            let port = Int(first[first.index(after: colon)...])
         else { throw KafkaError("create mock cluster", "unexpected bootstrap list \(list)") }
         return (String(first[..<colon]), port)
     }

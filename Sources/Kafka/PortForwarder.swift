@@ -92,7 +92,10 @@ final class PortForwarder: @unchecked Sendable {
 
     private func register(_ a: Int32, _ b: Int32) -> Bool {
         lock.withLock {
-            if stopped { close(b); return false }
+            if stopped {
+                close(b)
+                return false
+            }
             connections.formUnion([a, b])
             return true
         }

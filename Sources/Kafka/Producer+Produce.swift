@@ -38,7 +38,8 @@ extension Producer {
                 count = 6
             }
             while true {
-                guard let error = rd_kafka_produceva(client.handle, fields.baseAddress, count) else {
+                guard let error = rd_kafka_produceva(client.handle, fields.baseAddress, count)
+                else {
                     return
                 }
                 if rd_kafka_error_code(error) == RD_KAFKA_RESP_ERR__QUEUE_FULL {

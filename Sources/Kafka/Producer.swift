@@ -55,7 +55,8 @@ public final class Producer: @unchecked Sendable {
                 code: first?.code)
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError("flush", "\(pendingCount) message(s) still undelivered", code: Int(err.rawValue))
+            throw KafkaError(
+                "flush", "\(pendingCount) message(s) still undelivered", code: Int(err.rawValue))
         }
     }
 

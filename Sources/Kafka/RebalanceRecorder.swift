@@ -63,7 +63,9 @@ final class RebalanceRecorder: @unchecked Sendable {
             lock.withLock {
                 for i in 0..<Int(list.pointee.cnt) {
                     let tp = partitions[i]
-                    if let start = startOffsets[tp] { list.pointee.elems[i].offset = start.rawValue }
+                    if let start = startOffsets[tp] {
+                        list.pointee.elems[i].offset = start.rawValue
+                    }
                 }
             }
             if cooperative {

@@ -1,10 +1,5 @@
 import ArgumentParser
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// `tally produce`: loads a JSON Lines file into a topic.
 struct ProduceCommand: ParsableCommand {
@@ -12,7 +7,7 @@ struct ProduceCommand: ParsableCommand {
         commandName: "produce",
         abstract: "Load JSON Lines (one event per line) into a Kafka topic.",
         discussion: """
-            Empty lines are skipped; every other line is sent as it is (not validated). With \
+            Blank lines are skipped; every other line is sent as it is (not validated). With \
             --key-field, the message key is that field's value (dotted paths reach nested \
             objects): a string as is, a number as its JSON text; events without it get no key. \
             Batches are zstd-compressed. Exits non-zero if any event was not delivered.

@@ -37,15 +37,14 @@ private func startBroker(_ arguments: [String]) throws -> (Process, String) {
     return (process, firstLine(of: output.fileHandleForReading))
 }
 
-@Test func brokerProcessServesClientsThroughItsPortAndStopsOnSigterm() throws {
-    let (process, address) = try startBroker(["--port", "0", "--topic", "orders:4"])
-    defer { if process.isRunning { process.terminate() } }
-    #expect(address.hasPrefix("127.0.0.1:"))
-
+/// Produces 1000 messages and reads them back; the clients are gone when it returns, so they
+/// do not complain when the broker stops.
+private func roundTrip(through address: String) throws {
     let producer = try Producer(config: ["bootstrap.servers": address])
     #expect(try producer.partitionCount(topic: "orders") == 4)
     for i in 0..<1000 {
-        try producer.produce(topic: "orders", key: Array("k\(i % 10)".utf8), value: Array("\(i)".utf8))
+        try producer.produce(
+            topic: "orders", key: Array("k\(i % 10)".utf8), value: Array("\(i)".utf8))
     }
     try producer.flush(timeout: .seconds(20))
 
@@ -57,6 +56,14 @@ private func startBroker(_ arguments: [String]) throws -> (Process, String) {
         return values.count == 1000
     }
     #expect(values.count == 1000)
+}
+
+@Test func brokerProcessServesClientsThroughItsPortAndStopsOnSigterm() throws {
+    let (process, address) = try startBroker(["--port", "0", "--topic", "orders:4"])
+    defer { if process.isRunning { process.terminate() } }
+    #expect(address.hasPrefix("127.0.0.1:"))
+
+    try roundTrip(through: address)
 
     kill(process.processIdentifier, SIGTERM)
     process.waitUntilExit()
@@ -73,7 +80,8 @@ private func startBroker(_ arguments: [String]) throws -> (Process, String) {
         #"{"customer":{"tags":[1,{"id":"no"}],"id":42.5},"id":2}"#,
         #"{"id":3}"#,
     ]
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent("produce-\(getpid()).jsonl")
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "produce-\(getpid()).jsonl")
     try lines.joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
     defer { try? FileManager.default.removeItem(at: file) }
 

@@ -1,11 +1,12 @@
-import Testing
 import Kafka
+import Testing
 
 /// Produces `count` one-byte messages to partition 0.
 private func fill(_ env: TestCluster, count: Int, partition: Int32 = 0) throws {
     let producer = try env.producer()
     for i in 0..<count {
-        try producer.produce(topic: env.topic, partition: partition, key: nil, value: [UInt8(i % 256)])
+        try producer.produce(
+            topic: env.topic, partition: partition, key: nil, value: [UInt8(i % 256)])
     }
     try producer.flush(timeout: .seconds(10))
 }
@@ -16,12 +17,18 @@ private func fill(_ env: TestCluster, count: Int, partition: Int32 = 0) throws {
     let consumer = try env.consumer()
     try consumer.assign([TopicPartitionOffset(env.topic, 0, .beginning)])
     var offsets: [Int64] = []
-    try pollUntil(consumer) { batch in offsets += batch.map(\.offset); return offsets.count == 100 }
+    try pollUntil(consumer) { batch in
+        offsets += batch.map(\.offset)
+        return offsets.count == 100
+    }
     #expect(offsets.count == 100)
 
     try consumer.seek([TopicPartitionOffset(env.topic, 0, KafkaOffset(50))])
     var after: [Int64] = []
-    try pollUntil(consumer) { batch in after += batch.map(\.offset); return after.count >= 50 }
+    try pollUntil(consumer) { batch in
+        after += batch.map(\.offset)
+        return after.count >= 50
+    }
     #expect(after.first == 50)
     #expect(after.count == 50)
 }
@@ -32,7 +39,10 @@ private func fill(_ env: TestCluster, count: Int, partition: Int32 = 0) throws {
     let consumer = try env.consumer()
     try consumer.assign([TopicPartitionOffset(env.topic, 0, KafkaOffset(7))])
     var offsets: [Int64] = []
-    try pollUntil(consumer) { batch in offsets += batch.map(\.offset); return offsets.count >= 3 }
+    try pollUntil(consumer) { batch in
+        offsets += batch.map(\.offset)
+        return offsets.count >= 3
+    }
     #expect(offsets == [7, 8, 9])
 }
 
@@ -53,7 +63,9 @@ private func fill(_ env: TestCluster, count: Int, partition: Int32 = 0) throws {
     let p0 = TopicPartition(env.topic, 0)
     let p1 = TopicPartition(env.topic, 1)
     #expect(try consumer.committed([p0]).first?.offset == .invalid)
-    try consumer.commit([TopicPartitionOffset(p0, KafkaOffset(12)), TopicPartitionOffset(p1, KafkaOffset(3))])
+    try consumer.commit([
+        TopicPartitionOffset(p0, KafkaOffset(12)), TopicPartitionOffset(p1, KafkaOffset(3)),
+    ])
     let read = try consumer.committed([p0, p1])
     #expect(read.map(\.offset) == [KafkaOffset(12), KafkaOffset(3)])
 }

@@ -1,5 +1,5 @@
-import Testing
 import Kafka
+import Testing
 
 @Test func tenThousandKeyedMessagesWithHeadersComeBackThroughBatchConsumer() throws {
     let env = try TestCluster()
@@ -29,7 +29,9 @@ import Kafka
             if headers.map(\.name) != ["n", "source"] || headers[1].value != Array("test".utf8) {
                 problems.append("headers of \(n)")
             }
-            if message.topic != env.topic || message.timestamp == nil { problems.append("meta \(n)") }
+            if message.topic != env.topic || message.timestamp == nil {
+                problems.append("meta \(n)")
+            }
             seen.insert(n)
             partitions.insert(message.partition)
         }

@@ -1,5 +1,5 @@
-import Testing
 import Kafka
+import Testing
 
 @Test func flushThrowsWhenAMessageWentToAMissingPartition() throws {
     let env = try TestCluster()

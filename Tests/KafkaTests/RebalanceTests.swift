@@ -1,5 +1,5 @@
-import Testing
 import Kafka
+import Testing
 
 @Test func subscribingConsumerReceivesAllPartitionsAsAssignedEvent() throws {
     let env = try TestCluster()
@@ -7,7 +7,9 @@ import Kafka
     try consumer.subscribe([env.topic])
     var assigned: [TopicPartition] = []
     try pollUntil(consumer) { batch in
-        for case .assigned(let partitions) in batch.rebalances.map(\.event) { assigned += partitions }
+        for case .assigned(let partitions) in batch.rebalances.map(\.event) {
+            assigned += partitions
+        }
         return !assigned.isEmpty
     }
     #expect(Set(assigned) == Set((0..<4).map { TopicPartition(env.topic, $0) }))
@@ -31,11 +33,13 @@ private let quickGroup = ["session.timeout.ms": "6000", "heartbeat.interval.ms":
     let deadline = ContinuousClock.Instant.after(30)
     // Both members must keep polling for the group to settle.
     while ContinuousClock.now < deadline {
-        firstEvents += try first.poll(maxMessages: 100, timeout: .milliseconds(50)).rebalances.map(\.event)
+        firstEvents += try first.poll(maxMessages: 100, timeout: .milliseconds(50)).rebalances.map(
+            \.event)
         let events = try second.poll(maxMessages: 100, timeout: .milliseconds(50)).rebalances
             .map(\.event)
         for case .assigned(let p) in events { secondAssigned.formUnion(p) }
-        let settled = try !secondAssigned.isEmpty
+        let settled =
+            try !secondAssigned.isEmpty
             && first.assignment().count + secondAssigned.count == 4
         if settled { break }
     }
@@ -49,7 +53,9 @@ private let quickGroup = ["session.timeout.ms": "6000", "heartbeat.interval.ms":
 @Test func startOffsetsApplyToGroupAssignedPartitions() throws {
     let env = try TestCluster(partitions: 1)
     let producer = try env.producer()
-    for i in 0..<20 { try producer.produce(topic: env.topic, partition: 0, key: nil, value: [UInt8(i)]) }
+    for i in 0..<20 {
+        try producer.produce(topic: env.topic, partition: 0, key: nil, value: [UInt8(i)])
+    }
     try producer.flush(timeout: .seconds(10))
     let consumer = try env.consumer(group: "resume")
     consumer.setStartOffsets([TopicPartitionOffset(env.topic, 0, KafkaOffset(15))])
