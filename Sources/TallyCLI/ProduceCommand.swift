@@ -1,6 +1,5 @@
 import ArgumentParser
 
-
 /// `tally produce`: loads a JSON Lines file into a topic.
 struct ProduceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
