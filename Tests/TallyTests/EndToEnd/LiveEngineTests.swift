@@ -37,10 +37,10 @@ import Testing
         let definitionPath: String
         let http: Int
 
-        init() throws {
+        init(partitions: Int = 1) throws {
             dir = try TemporaryFolder("tally-live")
             broker = try ChildProcess(
-                ["broker", "--topic", "orders:1", "--topic", "live_out:1", "--topic", "live_out.dlq:1"],
+                ["broker", "--topic", "orders:\(partitions)", "--topic", "live_out:\(partitions)", "--topic", "live_out.dlq:1"],
                 in: dir.url, name: "broker")
             bootstrap = try broker.firstLine()
             definitionPath = dir.url.appendingPathComponent("live.json").path
@@ -55,9 +55,9 @@ import Testing
             guard r.status == 0 else { throw TestFailure("produce failed: \(r.stderr)") }
         }
 
-        func engine(_ name: String, extra: [String] = []) throws -> ChildProcess {
+        func engine(_ name: String, extra: [String] = [], definition: String? = nil) throws -> ChildProcess {
             try ChildProcess(
-                ["run", "--queries", definitionPath, "--bootstrap", bootstrap,
+                ["run", "--queries", definition ?? definitionPath, "--bootstrap", bootstrap,
                  "--state", dir.url.appendingPathComponent("state").path,
                  "--http", "127.0.0.1:\(http)", "--checkpoint-interval", "200ms", "--idle-timeout", "60s",
                  "--retention", "30d"] + extra,
@@ -147,5 +147,62 @@ import Testing
 
         engine.signal(SIGTERM)
         #expect(engine.wait() == 0, "stderr: \(engine.stderr)")
+    }
+
+    @Test func sigtermCheckpointsSoARestartReplaysNothingAndAChangedDefinitionIsRefused() throws {
+        let setup = try Setup()
+        let lines = Self.lines()
+        let ref = Self.reference(lines)
+        try setup.produce(lines, name: "all")
+        let first = try setup.engine("first")
+        let records = try setup.output(expected: ref.closedWindows.count)
+        try Self.verify(records, ref)
+        first.signal(SIGTERM)
+        #expect(first.wait() == 0, "stderr: \(first.stderr)")
+        #expect(first.stderr.contains("stopped after a final checkpoint"))
+
+        // A restart on the same state resumes after the last event: nothing is emitted again.
+        let second = try setup.engine("second")
+        Thread.sleep(forTimeInterval: 2)
+        let again = try TopicReader.read("live_out", bootstrap: setup.bootstrap, quiet: 1.0)
+        #expect(again.count == records.count, "results re-emitted after a clean restart")
+        second.signal(SIGTERM)
+        #expect(second.wait() == 0)
+
+        // The same name with another window size is refused, with the way out in the message.
+        let changed = setup.dir.url.appendingPathComponent("changed.json").path
+        try Self.definition.replacingOccurrences(of: "\"size\":\"1m\"", with: "\"size\":\"5m\"")
+            .write(toFile: changed, atomically: true, encoding: .utf8)
+        let refused = try setup.engine("refused", definition: changed)
+        #expect(refused.wait() == 1)
+        #expect(refused.stderr.contains("definition live changed incompatibly"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--reset-state live"))
+
+        // With --reset-state the definition starts over from the earliest offsets.
+        let reset = try setup.engine("reset", extra: ["--reset-state", "live"], definition: changed)
+        Thread.sleep(forTimeInterval: 3)
+        #expect(reset.stderr.contains("restored 0 window slices"), "\(reset.stderr)")
+        reset.signal(SIGTERM)
+        #expect(reset.wait() == 0, "\(reset.stderr)")
+    }
+
+    @Test func fourPartitionsGiveTheReferenceWhenNothingIsLate() throws {
+        let setup = try Setup(partitions: 4)
+        // Disorder within a partition stays under the grace, so no event can be late whatever
+        // the interleaving of partitions: the result is the same for every processing order.
+        let lines = TallyTestCommandTests.dataset(count: 30_000, seed: 11, disorder: 900, veryLate: false)
+        var flush: [String] = []
+        for c in 0..<150 {  // an event far ahead on every partition (keys cover all four)
+            flush.append("{\"event_type\":\"Flush\",\"customer_id\":\"c\(c)\",\"ts\":\(TallyTestCommandTests.base + 10_000_000)}")
+        }
+        let ref = Self.reference(lines + flush)
+        #expect(ref.outcomes["late", default: 0] == 0)
+        try setup.produce(lines, name: "data")
+        try setup.produce(flush, name: "flush")
+        let engine = try setup.engine("engine")
+        let records = try setup.output(expected: ref.closedWindows.count)
+        try Self.verify(records, ref)
+        engine.signal(SIGTERM)
+        #expect(engine.wait() == 0)
     }
 }

@@ -7,13 +7,13 @@ import Testing
     static let base: Int64 = 1_764_000_000_000
 
     /// Events ~20 ms apart with ±3 s of disorder, 1% very late, and every kind of bad line.
-    static func dataset(count: Int, seed: UInt64) -> [String] {
+    static func dataset(count: Int, seed: UInt64, disorder: Int64 = 3000, veryLate: Bool = true) -> [String] {
         var rng = SplitMix(seed: seed)
         var lines: [String] = []
         let tiers = ["gold", "silver", "bronze"]
         for i in 0..<count {
-            var t = base + Int64(i) * 20 + Int64.random(in: -3000...3000, using: &rng)
-            if Int.random(in: 0..<100, using: &rng) == 0 { t -= 400_000 }
+            var t = base + Int64(i) * 20 + Int64.random(in: -disorder...disorder, using: &rng)
+            if Int.random(in: 0..<100, using: &rng) == 0 && veryLate { t -= 400_000 }
             let type = ["OrderCreated", "OrderCreated", "OrderShipped"].randomElement(using: &rng)!
             let cust = Int.random(in: 0..<150, using: &rng)
             let totalText: String
