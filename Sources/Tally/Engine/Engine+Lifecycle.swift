@@ -82,6 +82,11 @@ extension Engine {
         if !commits.isEmpty {
             do { try consumer.commit(commits, async: true) } catch { logger.debug("offset commit (advisory) failed: \(error)") }
         }
+        for c in commits {
+            if let (_, high) = try? consumer.queryWatermarks(topic: c.topic, partition: c.partition, timeout: .milliseconds(200)) {
+                metrics.lag(topic: c.topic, partition: c.partition, max(0, high - c.offset.rawValue))
+            }
+        }
         metrics.checkpointDuration.recordMilliseconds(Clock.now() - started)
     }
 }
