@@ -10,6 +10,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries from Debian (librdkafka-dev, librocksdb-dev), found through pkg-config.
@@ -25,10 +30,22 @@ let package = Package(
         // The engine: definitions, decoding, windowing (pure), and later state/engine/query.
         .target(
             name: "Tally",
+            dependencies: [.product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: [
                 // The engine loop is single-threaded and owns its state; dynamic exclusivity checks
                 // on class properties cost ~17% of the offline hot path (measured with perf).
                 .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+            ]),
+        // The HTTP API (SPEC §5) over the engine's `QueryService`, and the Prometheus registry.
+        .target(
+            name: "TallyHTTP",
+            dependencies: [
+                "Tally",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "TallyCLI",
@@ -37,6 +54,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "TallyTests", dependencies: ["Tally"]),
+        .testTarget(
+            name: "TallyHTTPTests",
+            dependencies: [
+                "TallyHTTP",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "RocksDBTests", dependencies: ["RocksDB"]),
     ]
