@@ -10,9 +10,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries from Debian (librdkafka-dev, librocksdb-dev), found through pkg-config.
@@ -25,7 +27,7 @@ let package = Package(
         // One thin Swift owner per C object; no C type leaves these modules.
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
         .target(name: "RocksDB", dependencies: ["CRocksDB"]),
-        // The engine: definitions, decoding, windowing (pure), and later state/engine/query.
+        // The engine: definitions, decoding, windowing (pure), state, the engine loop, the query interface.
         .target(
             name: "Tally",
             dependencies: [
@@ -38,15 +40,32 @@ let package = Package(
                 // on class properties cost ~17% of the offline hot path (measured with perf).
                 .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
             ]),
+        // The HTTP API (SPEC §5) over the engine's `QueryService`, and the Prometheus registry.
+        .target(
+            name: "TallyHTTP",
+            dependencies: [
+                "Tally",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "TallyCLI",
             dependencies: [
-                "Tally", "Kafka", "RocksDB",
+                "Tally", "TallyHTTP", "Kafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .testTarget(name: "TallyTests", dependencies: ["Tally", "Kafka"]),
+        .testTarget(
+            name: "TallyHTTPTests",
+            dependencies: [
+                "TallyHTTP",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "RocksDBTests", dependencies: ["RocksDB"]),
     ]

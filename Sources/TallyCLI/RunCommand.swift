@@ -3,6 +3,7 @@ import Kafka
 import Logging
 import ServiceLifecycle
 import Tally
+import TallyHTTP
 
 /// `tally run`: the live engine.
 struct RunCommand: AsyncParsableCommand {
@@ -46,6 +47,11 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "tally")
+        let metrics = TallyMetrics.bootstrap()  // before the engine creates its counters
+        let parts = http.split(separator: ":")
+        guard parts.count == 2, let httpPort = Int(parts[1]), (0...65535).contains(httpPort) else {
+            throw ValidationError("--http \(http): expected HOST:PORT")
+        }
         let definitions: [Definition]
         switch DefinitionLoader.load(queries) {
         case .success(let ds): definitions = ds
@@ -85,8 +91,12 @@ struct RunCommand: AsyncParsableCommand {
             printError("tally run: \(error)")
             throw ExitCode(1)
         }
+        let server = HTTPServer(
+            queries: engine, host: String(parts[0]), port: httpPort, metrics: metrics, logger: logger,
+            onListening: { host, port in logger.info("http on \(host):\(port)") })
+        // Shutdown goes in reverse order: HTTP stops first, then the engine checkpoints and ends.
         let group = ServiceGroup(
-            services: [EngineService(engine: engine)],
+            services: [EngineService(engine: engine), server],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         do {

@@ -1,0 +1,73 @@
+import Hummingbird
+import Prometheus
+import Tally
+
+/// The routes of SPEC §5 over a `QueryService`. Handlers ask the service (which is thread-safe and
+/// answers from live state) and write the JSON by hand, so the engine's JSON fragments (window,
+/// definition, key, values) are embedded as they are.
+struct QueryRoutes: Sendable {
+    let service: any QueryService
+    let metrics: PrometheusCollectorRegistry
+    let limits: HTTPLimits
+
+    /// The methods answered with 405 on a known path; any other method on any path is a 404.
+    static let refusedMethods: [HTTPRequest.Method] = [.post, .put, .delete, .patch, .options]
+
+    /// Adds every route to `router`.
+    func register(on router: Router<BasicRequestContext>) {
+        add(router, "/health", health)
+        add(router, "/queries", queries)
+        add(router, "/queries/:name", query)
+        // `keys` with no value is the key of a definition with `groupBy: []`.
+        add(router, "/queries/:name/keys", keys)
+        add(router, "/queries/:name/keys/**", keys)
+        add(router, "/metrics", metricsText)
+    }
+
+    private func add(
+        _ router: Router<BasicRequestContext>, _ path: RouterPath,
+        _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+    ) {
+        router.get(path, use: handler)
+        for method in Self.refusedMethods {
+            router.on(path, method: method) { request, _ -> Response in
+                throw HTTPAPIError(
+                    .methodNotAllowed, "\(request.method) is not allowed here; use GET", headers: [.allow: "GET, HEAD"])
+            }
+        }
+    }
+
+    @Sendable func health(_ request: Request, _ context: BasicRequestContext) -> Response {
+        let status = service.health()
+        return JSONBody.response(status.json, status: status.ready ? .ok : .serviceUnavailable)
+    }
+
+    @Sendable func queries(_ request: Request, _ context: BasicRequestContext) -> Response {
+        JSONBody.response(service.queries().json)
+    }
+
+    @Sendable func query(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+        // The raw component, decoded here like the key values (the router does not decode).
+        let parts = request.uri.path.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { throw HTTPError(.notFound) }
+        let name = try KeyRequest.decode(parts[2], what: "query name")
+        guard let status = service.query(named: name) else { throw HTTPAPIError(QueryError.unknownQuery(name)) }
+        var out: [UInt8] = []
+        status.appendJSON(includeDefinition: true, to: &out)
+        return JSONBody.response(out)
+    }
+
+    @Sendable func keys(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+        let asked = try KeyRequest(path: request.uri.path, query: request.uri.query, limits: limits)
+        switch service.windows(query: asked.query, key: asked.key, from: asked.from, to: asked.to) {
+        case .success(let windows): return JSONBody.response(windows.json)
+        case .failure(let error): throw HTTPAPIError(error)
+        }
+    }
+
+    @Sendable func metricsText(_ request: Request, _ context: BasicRequestContext) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+    }
+}

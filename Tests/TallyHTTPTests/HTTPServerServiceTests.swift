@@ -1,0 +1,49 @@
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import ServiceLifecycle
+import TallyHTTP
+import Testing
+
+/// The server as the executable runs it: a `Service` in a `ServiceGroup`, on a real socket.
+@Suite struct HTTPServerServiceTests {
+    @Test func servesOnLoopbackSurvivesAHugeRequestAndStopsGracefully() async throws {
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let logger = Logger(label: "tally.http.test")
+        let server = HTTPServer(
+            queries: FakeQueryService(), host: "127.0.0.1", port: 0, metrics: TallyMetrics.bootstrap(), logger: logger,
+            onListening: { _, port in portContinuation.yield(port) })
+        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            #expect(port > 0)
+
+            let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(10)))
+            client.connect()
+            let health = try await client.execute(.init("/health", method: .get))
+            #expect(health.status == .ok)
+            #expect(health.body.map { String(buffer: $0) } == #"{"status":"ok"}"#)
+            // 100 KiB of path: past NIO's 80 KiB head limit, so NIO's parser answers a bare 400 and
+            // closes the connection before any route runs (the one non-JSON error); never a crash.
+            let huge = "/queries/orders_per_customer/keys/" + String(repeating: "a", count: 100_000) + "/b"
+            if let answer = try? await client.execute(.init(huge, method: .get)) {
+                #expect((400..<500).contains(answer.status.code))
+            }
+            try? await client.shutdown()
+
+            let second = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(10)))
+            second.connect()
+            let long = "/queries/orders_per_customer/keys/" + String(repeating: "a", count: 9000) + "/b"
+            let refused = try await second.execute(.init(long, method: .get))
+            #expect(refused.status == .uriTooLong)
+            let again = try await second.execute(.init("/queries/global", method: .get))
+            #expect(again.status == .ok)
+            try await second.shutdown()
+
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()  // run() returns once the server has stopped
+        }
+    }
+}
