@@ -9,13 +9,14 @@ import Darwin
 
 /// Loads a JSON Lines file (or stdin for `-`) into Kafka topics, one message per line that is not
 /// blank, batched and compressed (the producer's defaults); keyed by a top-level or dotted field
-/// when one is given (a string as is, a number or boolean as JSON text; no key when absent).
+/// when one is given (a string as is, a number or boolean as JSON text; no key when absent), or
+/// spread round-robin over the partitions with `roundRobin` (so every partition moves its watermark).
 /// Used by `tally produce` and `tally run --replay`.
 enum JSONLinesLoader {
     /// Produces every line to each of `topics`; returns the number of lines.
     static func load(
-        path: String, topics: [String], keyField: String?, partition: Int32? = nil, bootstrap: String,
-        progress: Progress? = nil
+        path: String, topics: [String], keyField: String?, partition: Int32? = nil, roundRobin: Bool = false,
+        bootstrap: String, progress: Progress? = nil
     ) throws -> Int {
         let fd = path == "-" ? STDIN_FILENO : open(path, O_RDONLY)
         guard fd >= 0 else { throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))") }
@@ -24,6 +25,7 @@ enum JSONLinesLoader {
         var plan = FieldPlan()
         let keySlot = keyField.flatMap(FieldPath.init).map { plan.slot(for: $0) }
         let scanner = EventScanner(plan: plan)
+        let partitionCounts = roundRobin ? try topics.map { try producer.partitionCount(topic: $0) } : []
         var count = 0
         var key: [UInt8] = []
         try LineReader(fd: fd).forEachLine { line in
@@ -41,11 +43,12 @@ enum JSONLinesLoader {
                     }
                 }
             }
-            for t in topics {
+            for (i, t) in topics.enumerated() {
+                let p = roundRobin ? Int32(count % partitionCounts[i]) : partition
                 if hasKey {
-                    try key.withUnsafeBytes { try producer.produce(topic: t, partition: partition, key: $0, value: line) }
+                    try key.withUnsafeBytes { try producer.produce(topic: t, partition: p, key: $0, value: line) }
                 } else {
-                    try producer.produce(topic: t, partition: partition, key: nil, value: line)
+                    try producer.produce(topic: t, partition: p, key: nil, value: line)
                 }
             }
             count += 1

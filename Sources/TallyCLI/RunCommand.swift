@@ -38,7 +38,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Discard the stored state of this definition at start (repeatable).")
     var resetState: [String] = []
 
-    @Option(help: "Load this JSON Lines file into the source topic(s) before running.")
+    @Option(help: "Load this JSON Lines file into the source topic(s) before running, spread over their partitions.")
     var replay: String?
 
     @Option(help: "Partitions of each topic the embedded broker creates.")
@@ -74,7 +74,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let replay {
             let sources = Array(Set(definitions.map(\.source))).sorted()
-            let n = try JSONLinesLoader.load(path: replay, topics: sources, keyField: nil, bootstrap: bootstrap)
+            let n = try JSONLinesLoader.load(path: replay, topics: sources, keyField: nil, roundRobin: true, bootstrap: bootstrap)
             logger.info("replayed \(n) events from \(replay) into \(sources.joined(separator: ", "))")
         }
         var config = EngineConfig(bootstrap: bootstrap)

@@ -145,8 +145,49 @@ import Testing
         #expect(reasonByOffset.count == expectedDead.count)
         for (offset, reason) in expectedDead { #expect(reasonByOffset[offset] == reason, "offset \(offset)") }
 
+        try Self.verifyHTTP(port: setup.http, ref)
         engine.signal(SIGTERM)
         #expect(engine.wait() == 0, "stderr: \(engine.stderr)")
+    }
+
+    /// The HTTP answers of a finished run: counters and sampled keys equal the reference; bad
+    /// requests get 4xx JSON.
+    static func verifyHTTP(port: Int, _ ref: ReferenceAggregator) throws {
+        let base = "http://127.0.0.1:\(port)"
+        try HTTPGet.waitReady("\(base)/health")
+        let q = try HTTPGet.get("\(base)/queries/live")
+        #expect(q.status == 200)
+        let status = q.json as! [String: Any]
+        #expect((status["events"] as! NSNumber).intValue == ref.outcomes["counted", default: 0])
+        #expect((status["filtered"] as! NSNumber).intValue == ref.outcomes["filtered", default: 0])
+        #expect((status["late"] as! NSNumber).intValue == ref.outcomes["late", default: 0])
+        let rejected = ref.outcomes.filter { !["counted", "filtered", "late"].contains($0.key) }.values.reduce(0, +)
+        #expect((status["rejected"] as! NSNumber).intValue == rejected)
+        #expect((status["watermark"] as! NSNumber).int64Value == ref.watermark)
+        let closed = ref.closedWindows
+        for c in stride(from: 0, to: 150, by: 15) {
+            let r = try HTTPGet.get("\(base)/queries/live/keys/c\(c)")
+            #expect(r.status == 200)
+            let windows = (r.json as! [String: Any])["windows"] as! [[String: Any]]
+            let expected = closed.filter { $0.key.hasPrefix("customer_id=\"c\(c)\"|") }
+            #expect(windows.count == expected.count, "c\(c): \(windows.count) windows, reference \(expected.count)")
+            var lastStart = Int64.min
+            for w in windows {
+                let start = (w["start"] as! NSNumber).int64Value
+                #expect(start > lastStart, "sorted by start")
+                lastStart = start
+                #expect(w["final"] as? Bool == true)
+                let acc = expected["customer_id=\"c\(c)\"|\(start)"]
+                let v = w["values"] as! [String: Any]
+                #expect((v["n"] as! NSNumber).intValue == acc?.events, "c\(c) \(start)")
+            }
+        }
+        let unknown = try HTTPGet.get("\(base)/queries/nope")
+        #expect(unknown.status == 404 && (unknown.json as? [String: Any])?["error"] != nil)
+        let arity = try HTTPGet.get("\(base)/queries/live/keys/a/b")
+        #expect(arity.status == 400 && (arity.json as? [String: Any])?["error"] != nil)
+        let bad = try HTTPGet.get("\(base)/queries/live/keys/c1?from=yesterday")
+        #expect(bad.status == 400 && (bad.json as? [String: Any])?["error"] != nil)
     }
 
     @Test func sigtermCheckpointsSoARestartReplaysNothingAndAChangedDefinitionIsRefused() throws {
