@@ -30,6 +30,12 @@ extension Consumer {
         try client.watermarks(topic: topic, partition: partition, timeout: timeout)
     }
 
+    /// The watermarks of a fetched partition as last reported by the broker, without a network
+    /// round trip (for lag metrics); nil before the first fetch.
+    public func cachedWatermarks(topic: String, partition: Int32) -> (low: Int64, high: Int64)? {
+        client.cachedWatermarks(topic: topic, partition: partition)
+    }
+
     /// The partition ids of `topic`, from broker metadata.
     public func partitions(of topic: String, timeout: Duration = .seconds(10)) throws -> [Int32] {
         try client.partitions(of: topic, timeout: timeout)

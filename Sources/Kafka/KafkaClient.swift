@@ -54,6 +54,16 @@ final class KafkaClient: @unchecked Sendable {
             "query watermarks of \(topic)[\(partition)]")
         return (low, high)
     }
+
+    /// The low and high watermarks librdkafka last saw in fetch responses (no network call);
+    /// nil until a fetch has reported them.
+    func cachedWatermarks(topic: String, partition: Int32) -> (low: Int64, high: Int64)? {
+        var low: Int64 = -1
+        var high: Int64 = -1
+        let err = rd_kafka_get_watermark_offsets(handle, topic, partition, &low, &high)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+        return (low, high)
+    }
 }
 
 extension Duration {

@@ -41,11 +41,21 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Load this JSON Lines file into the source topic(s) before running, spread over their partitions.")
     var replay: String?
 
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
     @Option(help: "Partitions of each topic the embedded broker creates.")
     var partitions = 4
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level \(logLevel): expected trace, debug, info, notice, warning, error or critical")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
         let logger = Logger(label: "tally")
         let metrics = TallyMetrics.bootstrap()  // before the engine creates its counters
         let parts = http.split(separator: ":")

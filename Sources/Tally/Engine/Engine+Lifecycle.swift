@@ -69,7 +69,8 @@ extension Engine {
                     expireBefore: rt.op.watermark.map { $0 - config.retention },
                     offsets: rt.offsets, stats: rt.stats)
             }
-            try store.checkpoint(parts, at: now)
+            let entries = try store.checkpoint(parts, at: now)
+            logger.debug("checkpoint: \(entries) state entries, \(Clock.now() - started) ms")
             for rt in runtimes { rt.pendingClosed.removeAll(keepingCapacity: true) }
             lastCheckpoint = now
             for pipeline in pipelines {
@@ -83,7 +84,7 @@ extension Engine {
             do { try consumer.commit(commits, async: true) } catch { logger.debug("offset commit (advisory) failed: \(error)") }
         }
         for c in commits {
-            if let (_, high) = try? consumer.queryWatermarks(topic: c.topic, partition: c.partition, timeout: .milliseconds(200)) {
+            if let (_, high) = consumer.cachedWatermarks(topic: c.topic, partition: c.partition) {
                 metrics.lag(topic: c.topic, partition: c.partition, max(0, high - c.offset.rawValue))
             }
         }

@@ -66,7 +66,7 @@ extension Engine: QueryService {
             let first = WindowMath.floorMultiple(max(from ?? oldest, oldest), slide)
             let last = min(to ?? closed, closed)
             if first <= last {
-                for r in store.closedResults(rt.definition.name, key: key, starts: stride(from: first, through: last, by: Int64.Stride(slide))) {
+                for r in store.closedResults(rt.definition.name, key: key, width: rt.definition.aggregates.count, starts: stride(from: first, through: last, by: Int64.Stride(slide))) {
                     add(r.start, r.values, final: true)
                 }
             }

@@ -3,7 +3,9 @@
 ///
 /// In a definition's column family:
 /// - `0x01 | slice start | group key` → the slice accumulator, `stride` little-endian doubles
-/// - `0x02 | window start | group key` → a closed window's final values (retained for queries)
+/// - `0x02 | window start | bucket` → the final values of a closed window's keys in one of 64
+///   buckets (by a fixed hash of the key), as `[key length u32][key][values]…`: a window's
+///   results are written in 64 puts however many keys it has, and a query reads one bucket
 /// In `_meta`: text keys (`offset/<definition>/<topic>/<partition>`, …) → little-endian Int64 or text.
 public enum StateKeys {
     static let slicePrefix: UInt8 = 0x01
@@ -29,11 +31,21 @@ public enum StateKeys {
         return out
     }
 
-    /// Key of a closed window's result.
-    public static func closed(start: Int64, key: [UInt8]) -> [UInt8] {
+    /// Buckets per closed window.
+    public static let closedBuckets = 64
+
+    /// The bucket of a group key: FNV-1a, fixed so that it is the same in every process.
+    public static func bucket(_ key: [UInt8]) -> UInt8 {
+        var h: UInt32 = 2_166_136_261
+        for b in key { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return UInt8(h % UInt32(closedBuckets))
+    }
+
+    /// Key of one bucket of a closed window's results.
+    public static func closed(start: Int64, bucket: UInt8) -> [UInt8] {
         var out: [UInt8] = [closedPrefix]
         appendTime(start, to: &out)
-        out += key
+        out.append(bucket)
         return out
     }
 
@@ -44,7 +56,35 @@ public enum StateKeys {
         return out
     }
 
-    /// (group key, time) of a slice or closed-result key.
+    /// Appends one key's entry to a closed-results bucket.
+    static func appendClosed(key: [UInt8], values: [Double?], to out: inout [UInt8]) {
+        withUnsafeBytes(of: UInt32(key.count).littleEndian) { out += $0 }
+        out += key
+        for v in values { withUnsafeBytes(of: (v ?? .nan).bitPattern.littleEndian) { out += $0 } }
+    }
+
+    /// The values of `key` in a closed-results bucket of `width` values per key.
+    static func findClosed(_ key: [UInt8], in blob: UnsafeRawBufferPointer, width: Int) -> [Double?]? {
+        var i = 0
+        while i + 4 <= blob.count {
+            let len = Int(UInt32(littleEndian: blob.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
+            let keyStart = i + 4, valuesStart = keyStart + len
+            guard valuesStart + width * 8 <= blob.count else { return nil }
+            if len == key.count && key.withUnsafeBytes({ memcmpRaw($0, blob, keyStart, len) }) {
+                return decodeDoubles(UnsafeRawBufferPointer(rebasing: blob[valuesStart..<(valuesStart + width * 8)]))
+                    .map { $0.isNaN ? nil : $0 }
+            }
+            i = valuesStart + width * 8
+        }
+        return nil
+    }
+
+    static func memcmpRaw(_ a: UnsafeRawBufferPointer, _ blob: UnsafeRawBufferPointer, _ offset: Int, _ n: Int) -> Bool {
+        for k in 0..<n where a[k] != blob[offset + k] { return false }
+        return true
+    }
+
+    /// (group key, time) of a slice key.
     public static func parse(_ b: UnsafeRawBufferPointer) -> (key: [UInt8], time: Int64) {
         (Array(b[9...]), readTime(b, at: 1))
     }

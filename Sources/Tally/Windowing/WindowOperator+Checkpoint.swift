@@ -1,6 +1,7 @@
 extension WindowOperator {
     /// Hands over what changed since the last call: every accumulator updated (its key, slice
-    /// start and values) and every slice accumulator freed because its windows all closed.
+    /// start and values) and every stored slice accumulator freed because its windows all closed.
+    /// A slice created and freed between two checkpoints never reaches the store.
     public func drainChanges(
         put: (_ key: [UInt8], _ slice: Int64, _ values: UnsafeBufferPointer<Double>) -> Void,
         delete: (_ key: [UInt8], _ slice: Int64) -> Void
@@ -11,6 +12,7 @@ extension WindowOperator {
         accValues.withUnsafeBufferPointer { buf in
             for a in changedList where changed[Int(a)] {
                 changed[Int(a)] = false
+                persisted[Int(a)] = true
                 put(keys[Int(accKey[Int(a)])], accSlice[Int(a)],
                     UnsafeBufferPointer(rebasing: buf[(Int(a) * stride)..<(Int(a) * stride + stride)]))
             }
@@ -23,6 +25,7 @@ extension WindowOperator {
         precondition(values.count == layout.stride, "accumulator size differs from the layout")
         keyScratch = key
         let a = accumulator(key: internKey(), slice: slice)
+        persisted[Int(a)] = true
         accValues.withUnsafeMutableBufferPointer { buf in
             for i in 0..<layout.stride { buf[Int(a) * layout.stride + i] = values[i] }
         }

@@ -47,6 +47,8 @@ public final class WindowOperator {
     // Checkpoints: accumulators changed, and slices freed, since the last checkpoint.
     var changed: [Bool] = []
     var changedList: [Int32] = []
+    /// Whether an accumulator is in the store (so freeing it needs a delete there).
+    var persisted: [Bool] = []
     var freedSinceCheckpoint: [(key: [UInt8], slice: Int64)] = []
 
     /// The per-partition watermark.
@@ -195,6 +197,7 @@ public final class WindowOperator {
             accSlice.append(slice)
             dirty.append(false)
             changed.append(false)
+            persisted.append(false)
             accValues.append(contentsOf: repeatElement(0, count: layout.stride))
         }
         accValues.withUnsafeMutableBufferPointer { layout.initialize($0.baseAddress! + Int(a) * layout.stride) }
@@ -270,7 +273,10 @@ public final class WindowOperator {
                 accTable.remove(a, hash: FastHash.hash(k, s, seed: hashSeed))
                 dirty[Int(a)] = false
                 changed[Int(a)] = false
-                freedSinceCheckpoint.append((keys[Int(k)], s))
+                if persisted[Int(a)] {
+                    persisted[Int(a)] = false
+                    freedSinceCheckpoint.append((keys[Int(k)], s))
+                }
                 freeAccs.append(a)
                 keyRefs[Int(k)] -= 1
                 if keyRefs[Int(k)] == 0 {
