@@ -48,7 +48,7 @@ while time.time() < deadline:
     time.sleep(0.02)
 print(json.dumps({"seconds": round(t1 - t0, 3), "eps": round(n / (t1 - t0))}))
 PY
-    kill -TERM $TPID; wait $TPID || true
+    pkill -TERM -P $TPID; wait $TPID || true
     kcat -C -b "$BS" -t "$out_topic" -e -q -f '%k\t%s\n' > "$OUT/data/tally-out.tsv"
     kill $BPID; wait $BPID 2>/dev/null || true
     kind=$([ $q = tumbling ] && echo tumbling || echo hopping)
