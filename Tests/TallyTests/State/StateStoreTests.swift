@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+@testable import Tally
+
+/// The RocksDB store with a real database folder: restore round trip, closed-result retention,
+/// fingerprints.
+@Suite struct StateStoreTests {
+    static func definition(size: String = "1m") -> Definition {
+        try! parseDefinition("""
+            {"name":"s","source":"t","groupBy":["k"],"time":{"field":"ts","format":"epoch_ms"},
+             "window":{"type":"tumbling","size":"\(size)"},
+             "aggregates":[{"name":"n","fn":"count"},{"name":"total","fn":"sum","field":"v"}]}
+            """).get()
+    }
+
+    static func feed(_ op: WindowOperator, _ scanner: EventScanner, _ events: [String]) {
+        for e in events {
+            let bytes = Array(e.utf8)
+            _ = bytes.withUnsafeBytes { raw in scanner.scan(raw) { _, view in op.process(view) } }
+        }
+    }
+
+    static func fresh(_ d: Definition) -> (WindowOperator, EventScanner) {
+        var plan = FieldPlan()
+        let op = WindowOperator(d, plan: &plan)
+        return (op, EventScanner(plan: plan))
+    }
+
+    @Test func checkpointedStateRestoresOpenWindowsOffsetsAndWatermarks() throws {
+        let dir = try TemporaryFolder("tally-store")
+        let d = Self.definition()
+        let (op, scanner) = Self.fresh(d)
+        Self.feed(op, scanner, [
+            #"{"k":"a","ts":1000,"v":1.5}"#, #"{"k":"b","ts":2000,"v":2}"#, #"{"k":"a","ts":61000,"v":4}"#,
+            #"{"k":"a","ts":62000,"v":1}"#,
+        ])
+        let closed = op.results
+        #expect(closed.count == 2)  // the first minute of a and b closed at watermark 61000
+        let store = try StateStore(path: dir.url.path, definitions: [d], reset: [])
+        try store.checkpoint([.init(op: op, closed: closed, expireBefore: nil, offsets: ["t": [0: 4]], stats: RunStats())], at: 123)
+        store.close()
+
+        let reopened = try StateStore(path: dir.url.path, definitions: [d], reset: [])
+        let (op2, _) = Self.fresh(d)
+        let r = try reopened.restore(op2)
+        #expect(r.offsets == ["t": [0: 4]])
+        #expect(r.watermarks == [0: 62000])
+        #expect(r.closedThrough == op.closedThrough)
+        #expect(reopened.lastCheckpoint() == 123)
+        let key = GroupKey.encode([.string("a")])
+        #expect(op2.openWindows(key: key) == op.openWindows(key: key))
+        #expect(op2.openWindows(key: key).first?.values == [2, 5])
+        let kept = reopened.closedResults("s", key: key, width: 2, starts: stride(from: 0, through: 0, by: 60_000))
+        #expect(kept.map(\.start) == [0] && kept.first?.values == [1, 1.5])
+        reopened.close()
+    }
+
+    @Test func closedResultsLeaveTheStoreAfterTheRetention() throws {
+        let dir = try TemporaryFolder("tally-store")
+        let d = Self.definition()
+        let (op, scanner) = Self.fresh(d)
+        Self.feed(op, scanner, [#"{"k":"a","ts":1000,"v":1}"#, #"{"k":"a","ts":200000,"v":1}"#])
+        let store = try StateStore(path: dir.url.path, definitions: [d], reset: [])
+        let key = GroupKey.encode([.string("a")])
+        try store.checkpoint([.init(op: op, closed: op.results, expireBefore: nil, offsets: [:], stats: RunStats())], at: 1)
+        #expect(store.closedResults("s", key: key, width: 2, starts: stride(from: 0, through: 0, by: 60_000)).count == 1)
+        try store.checkpoint([.init(op: op, closed: [], expireBefore: 60_000, offsets: [:], stats: RunStats())], at: 2)
+        #expect(store.closedResults("s", key: key, width: 2, starts: stride(from: 0, through: 0, by: 60_000)).isEmpty)
+        store.close()
+    }
+
+    @Test func anIncompatibleDefinitionIsRefusedUnlessReset() throws {
+        let dir = try TemporaryFolder("tally-store")
+        try StateStore(path: dir.url.path, definitions: [Self.definition()], reset: []).close()
+        do {
+            _ = try StateStore(path: dir.url.path, definitions: [Self.definition(size: "5m")], reset: [])
+            Issue.record("a changed window size must be refused")
+        } catch {
+            #expect(error.description.contains("definition s changed incompatibly"))
+            #expect(error.description.contains("--reset-state s"))
+        }
+        try StateStore(path: dir.url.path, definitions: [Self.definition(size: "5m")], reset: ["s"]).close()
+    }
+
+    @Test func aFileInPlaceOfTheStateFolderIsAClearError() throws {
+        let dir = try TemporaryFolder("tally-store")
+        let file = dir.url.appendingPathComponent("state")
+        try "x".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: StateError.self) { try StateStore(path: file.path, definitions: [Self.definition()], reset: []) }
+        do { _ = try StateStore(path: file.path, definitions: [Self.definition()], reset: []) } catch {
+            #expect(error.description.contains("is a file"))
+        }
+    }
+}
