@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import Testing
 
 /// The real `tally broker` and `tally run` as child processes, a real RocksDB folder, and the
@@ -243,6 +244,43 @@ import Testing
         let engine = try setup.engine("engine")
         let records = try setup.output(expected: ref.closedWindows.count)
         try Self.verify(records, ref)
+        engine.signal(SIGTERM)
+        #expect(engine.wait() == 0)
+    }
+
+    @Test func aStoredOffsetNoLongerInTheTopicIsReportedAsDataLoss() throws {
+        let setup = try Setup()
+        let base = TallyTestCommandTests.base
+        let first = (0..<100).map { "{\"event_type\":\"OrderCreated\",\"customer_id\":\"c\($0 % 7)\",\"total\":1,\"ts\":\(base + Int64($0) * 10)}" }
+        try setup.produce(first, name: "first")
+        var engine = try setup.engine("before")
+        let url = "http://127.0.0.1:\(setup.http)/queries/live"
+        func read() -> Int {
+            guard let s = (try? HTTPGet.get(url))?.json as? [String: Any] else { return -1 }
+            return ["events", "filtered", "late", "rejected"].map { (s[$0] as? NSNumber)?.intValue ?? 0 }.reduce(0, +)
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while read() < 100 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        engine.signal(SIGTERM)
+        #expect(engine.wait() == 0)
+
+        // While the engine is down, ~7 MB of uncompressed events push the first ones out of the
+        // mock broker's 5 MiB log.
+        let producer = try Producer(config: ["bootstrap.servers": setup.bootstrap, "compression.codec": "none"])
+        let pad = String(repeating: "x", count: 10_000)
+        for i in 0..<700 {
+            try producer.produce(topic: "orders", key: nil, value: Array("{\"event_type\":\"Filler\",\"customer_id\":\"c1\",\"ts\":\(base + 2000 + Int64(i)),\"pad\":\"\(pad)\"}".utf8))
+        }
+        try producer.flush(timeout: .seconds(30))
+
+        engine = try setup.engine("after")
+        let until = Date().addingTimeInterval(30)
+        while !engine.stderr.contains("data loss") && Date() < until { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(engine.stderr.contains("data loss: orders[0] resumed at offset"), "\(engine.stderr)")
+        let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(setup.http)/metrics")!, encoding: .utf8)
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("tally_lost_events_total{query=\"live\"}") }
+        #expect(line != nil, "\(metrics)")
+        if let line, let n = Double(line.split(separator: " ").last!) { #expect(n > 0) }
         engine.signal(SIGTERM)
         #expect(engine.wait() == 0)
     }
