@@ -5,6 +5,12 @@ import ServiceLifecycle
 import Tally
 import TallyHTTP
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// `tally run`: the live engine.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,6 +87,7 @@ struct RunCommand: AsyncParsableCommand {
             broker = cluster
             bootstrap = cluster.bootstrapServers
             print("embedded broker: \(bootstrap)")
+            fflush(stdout)  // scripts read the address while the engine runs
         }
         if let replay {
             let sources = Array(Set(definitions.map(\.source))).sorted()
