@@ -87,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
             broker = cluster
             bootstrap = cluster.bootstrapServers
             print("embedded broker: \(bootstrap)")
-            fflush(stdout)  // scripts read the address while the engine runs
+            fflush(nil)  // scripts read the address while the engine runs
         }
         if let replay {
             let sources = Array(Set(definitions.map(\.source))).sorted()
