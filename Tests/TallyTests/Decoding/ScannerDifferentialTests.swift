@@ -9,21 +9,8 @@ import Testing
 /// `TALLY_FUZZ_CASES` sets the number of inputs (default 20,000), `TALLY_FUZZ_SEED` the seed.
 @Suite struct ScannerDifferentialTests {
 
-    /// SplitMix64 (Steele, Lea, Flood 2014): small, fast, deterministic across platforms.
-    struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func int(_ r: ClosedRange<Int>) -> Int { r.lowerBound + below(r.count) }
-        mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
-        mutating func pick<T>(_ a: [T]) -> T { a[below(a.count)] }
-    }
+    /// The tests' one SplitMix64 generator (TallyBinary.swift).
+    typealias SplitMix64 = SplitMix
 
     static let keyWords = ["a", "b", "c", "id", "v", "customer", "k", "ts"]
     static let planPaths = [

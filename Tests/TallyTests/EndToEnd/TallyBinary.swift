@@ -38,10 +38,15 @@ enum TallyBinary {
     }
 }
 
-/// A small deterministic random generator (SplitMix64) for test data.
+/// SplitMix64 (Steele, Lea, Flood 2014): a small deterministic random generator for test data.
 struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
+    init(state: UInt64) { self.state = state }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    mutating func int(_ r: ClosedRange<Int>) -> Int { r.lowerBound + below(r.count) }
+    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
+    mutating func pick<T>(_ a: [T]) -> T { a[below(a.count)] }
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
