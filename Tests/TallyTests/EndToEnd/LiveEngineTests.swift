@@ -285,3 +285,43 @@ import Testing
         #expect(engine.wait() == 0)
     }
 }
+
+/// The demo path: `tally run` without `--bootstrap` starts its own broker, `--replay` loads the
+/// sample data, and the example definitions run, including one in update mode.
+@Suite struct EmbeddedDemoTests {
+    @Test func runWithoutBootstrapServesTheSampleDataAndEmitsUpdates() throws {
+        let dir = try TemporaryFolder("tally-demo")
+        let port = freePort()
+        let root = TallyBinary.packageRoot
+        let engine = try ChildProcess(
+            ["run", "--queries", root.appendingPathComponent("queries").path,
+             "--replay", root.appendingPathComponent("data/orders.jsonl").path,
+             "--state", dir.url.appendingPathComponent("state").path, "--http", "127.0.0.1:\(port)",
+             "--checkpoint-interval", "200ms"],
+            in: dir.url, name: "demo")
+        let first = try engine.firstLine()
+        #expect(first.hasPrefix("embedded broker: 127.0.0.1:"))
+        let bootstrap = String(first.dropFirst("embedded broker: ".count))
+        let base = "http://127.0.0.1:\(port)"
+        try HTTPGet.waitReady("\(base)/health")
+        // Every line of the sample (20,006 with the malformed ones) reaches every definition.
+        let deadline = Date().addingTimeInterval(30)
+        var totals: [String: Int] = [:]
+        repeat {
+            let list = (try HTTPGet.get("\(base)/queries").json as? [[String: Any]]) ?? []
+            for q in list {
+                totals[q["name"] as! String] = ["events", "filtered", "late", "rejected"].map { (q[$0] as! NSNumber).intValue }.reduce(0, +)
+            }
+            if totals.count == 3 && totals.values.allSatisfy({ $0 == 20_006 }) { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        } while Date() < deadline
+        #expect(totals == ["revenue_per_customer": 20_006, "items_sliding_by_region": 20_006, "paid_by_region_tier": 20_006])
+        // The update-mode definition emits changing values, then the final ones.
+        Thread.sleep(forTimeInterval: 1)
+        let updates = try TopicReader.read("paid_by_region_tier", bootstrap: bootstrap, quiet: 1.0)
+        let finals = updates.map { $0.value.contains("\"final\":true") }
+        #expect(finals.contains(false) && finals.contains(true), "\(updates.count) records")
+        engine.signal(SIGINT)
+        #expect(engine.wait() == 0, "\(engine.stderr)")
+    }
+}
