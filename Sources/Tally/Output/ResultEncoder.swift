@@ -50,25 +50,15 @@ public struct ResultEncoder: Sendable {
 
     /// Appends `"path":value` pairs of an encoded group key.
     public func appendKeyMembers(_ key: [UInt8], into out: inout [UInt8]) {
-        var i = 0, field = 0
-        while i < key.count {
+        var field = 0
+        GroupKey.forEach(in: key) { part in
             if field > 0 { out.append(0x2C) }
             out += keyNames[field]
             field += 1
-            let tag = key[i]
-            i += 1
-            switch tag {
-            case 0x73:
-                let len = Int(key[i]) | Int(key[i + 1]) << 8 | Int(key[i + 2]) << 16 | Int(key[i + 3]) << 24
-                JSONWriter.appendString(key[(i + 4)..<(i + 4 + len)], to: &out)
-                i += 4 + len
-            case 0x6E:
-                var bits: UInt64 = 0
-                for k in 0..<8 { bits |= UInt64(key[i + k]) << (8 * UInt64(k)) }
-                JSONWriter.appendNumber(Double(bitPattern: bits), to: &out)
-                i += 8
-            default:
-                out += tag == 0x74 ? Self.trueText : Self.falseText
+            switch part {
+            case .string(let b): JSONWriter.appendString(b, to: &out)
+            case .number(let n): JSONWriter.appendNumber(n, to: &out)
+            case .bool(let b): out += b ? Self.trueText : Self.falseText
             }
         }
     }

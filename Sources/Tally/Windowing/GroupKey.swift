@@ -33,9 +33,16 @@ public enum GroupKey {
         case bool(Bool)
     }
 
-    /// The values encoded in `bytes`.
-    public static func decode(_ bytes: [UInt8]) -> [Value] {
-        var out: [Value] = []
+    /// One value of an encoded key, seen in place: a string as a slice of the key's bytes.
+    public enum Part {
+        case string(ArraySlice<UInt8>)
+        case number(Double)
+        case bool(Bool)
+    }
+
+    /// Calls `body` with each value encoded in `bytes`, in `groupBy` order, without copying strings.
+    @inline(__always)
+    public static func forEach(in bytes: [UInt8], _ body: (Part) -> Void) {
         var i = 0
         while i < bytes.count {
             let tag = bytes[i]
@@ -43,15 +50,27 @@ public enum GroupKey {
             switch tag {
             case 0x73:
                 let len = Int(bytes[i]) | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2]) << 16 | Int(bytes[i + 3]) << 24
-                out.append(.string(String(decoding: bytes[(i + 4)..<(i + 4 + len)], as: UTF8.self)))
+                body(.string(bytes[(i + 4)..<(i + 4 + len)]))
                 i += 4 + len
             case 0x6E:
                 var bits: UInt64 = 0
                 for k in 0..<8 { bits |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
-                out.append(.number(Double(bitPattern: bits)))
+                body(.number(Double(bitPattern: bits)))
                 i += 8
             default:
-                out.append(.bool(tag == 0x74))
+                body(.bool(tag == 0x74))
+            }
+        }
+    }
+
+    /// The values encoded in `bytes`.
+    public static func decode(_ bytes: [UInt8]) -> [Value] {
+        var out: [Value] = []
+        forEach(in: bytes) { part in
+            switch part {
+            case .string(let b): out.append(.string(String(decoding: b, as: UTF8.self)))
+            case .number(let n): out.append(.number(n))
+            case .bool(let b): out.append(.bool(b))
             }
         }
         return out
