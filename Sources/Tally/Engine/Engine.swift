@@ -41,6 +41,8 @@ public final class Engine: @unchecked Sendable {
         consumer = try Consumer(config: consumerConfig)
         var producerConfig = config.producerConfig
         producerConfig["bootstrap.servers"] = config.bootstrap
+        // Every checkpoint waits for the producer to flush: a short linger keeps that wait short.
+        if producerConfig["linger.ms"] == nil { producerConfig["linger.ms"] = "5" }
         producer = try Producer(config: producerConfig)
         healthStatus = HealthStatus(status: "restoring", ready: false, detail: "reading state from \(config.statePath)")
     }
