@@ -13,9 +13,10 @@ RUNS=${RUNS:-3}
 PEERS_DIR=$(cd ../shared/bench/peers && pwd)
 OUT=$ROOT/.bench-peers
 bash scripts/install-deps.sh
+mkdir -p "$OUT"
 command -v kcat >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq kcat >/dev/null; }
 # The peers (and the patched broker, data and reference they need).
-PEERS=${PEERS:-'^$'} BENCH_OUT=$OUT RUNS=$RUNS bash "$PEERS_DIR/run.sh" > "$OUT.peers.log" 2>&1 || { tail -20 "$OUT.peers.log"; exit 1; }
+PEERS=${PEERS:-'^$'} BENCH_OUT=$OUT RUNS=$RUNS bash "$PEERS_DIR/run.sh" > "$OUT/peers.log" 2>&1 || { tail -20 "$OUT/peers.log"; exit 1; }
 swift build -c release --product tally 2>&1 | tail -1
 N=$(wc -l < "$OUT/data/orders.tsv")
 RES=$OUT/data/tally-results.jsonl; : > "$RES"
