@@ -7,7 +7,9 @@ final class DefinitionRuntime {
     var stats = RunStats()
     /// Next offset per partition; -1 when nothing is stored yet.
     var nextOffset: [Int64] = []
-    /// Partitions where the first offset after a restore is still to be checked for a gap.
+    /// Per partition, the offset the next message should have after an assignment or an offset
+    /// reset (-1: nothing to check). Only those moments are checked: elsewhere offsets may skip
+    /// legitimately (transaction markers, compaction).
     var expectFrom: [Int64] = []
     var pendingClosed: [WindowResult] = []
     /// Counters already published to metrics.
@@ -24,6 +26,19 @@ final class DefinitionRuntime {
     @inline(__always) func setNext(_ p: Int, _ offset: Int64) {
         while nextOffset.count <= p { nextOffset.append(-1) }
         nextOffset[p] = offset
+    }
+
+    /// Expects the next message of `p` at `offset` (when known).
+    func expect(_ p: Int, _ offset: Int64) {
+        while expectFrom.count <= p { expectFrom.append(-1) }
+        expectFrom[p] = offset
+    }
+
+    /// The expected offset of `p`, clearing it: it is checked once.
+    @inline(__always) func takeExpected(_ p: Int) -> Int64 {
+        guard p < expectFrom.count, expectFrom[p] >= 0 else { return -1 }
+        defer { expectFrom[p] = -1 }
+        return expectFrom[p]
     }
 
     /// Offsets for the checkpoint: topic → partition → next offset.

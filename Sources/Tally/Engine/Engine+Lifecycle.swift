@@ -37,7 +37,10 @@ extension Engine {
                 let offsets = pipeline.runtimes.map { $0.next(Int(p)) }
                 let start = offsets.contains(-1) ? KafkaOffset.beginning : KafkaOffset(offsets.min()!)
                 assignment.append(TopicPartitionOffset(pipeline.topic, p, start))
-                for rt in pipeline.runtimes { rt.op.watermarks.assign(p, now: now) }
+                for rt in pipeline.runtimes {
+                    rt.op.watermarks.assign(p, now: now)
+                    if rt.next(Int(p)) >= 0 { rt.expect(Int(p), rt.next(Int(p))) }
+                }
             }
         }
         try consumer.assign(assignment)

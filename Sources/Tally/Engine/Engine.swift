@@ -92,6 +92,14 @@ public final class Engine: @unchecked Sendable {
         if let error = m.error {
             logger.warning("consumer: \(error)")
             metrics.consumerErrors.increment()
+            if error.code == KafkaError.offsetOutOfRange || error.code == KafkaError.autoOffsetReset,
+                let pipeline = pipelineByTopic[m.topic]
+            {
+                // The consumer moves to another offset: check where the next message lands.
+                for rt in pipeline.runtimes where rt.next(Int(m.partition)) >= 0 {
+                    rt.expect(Int(m.partition), rt.next(Int(m.partition)))
+                }
+            }
             return
         }
         guard let pipeline = pipelineByTopic[m.topic] else { return }
@@ -100,7 +108,8 @@ public final class Engine: @unchecked Sendable {
             for rt in pipeline.runtimes {
                 let next = rt.next(p)
                 if m.offset < next { continue }  // counted before the restart (or before a reset caught up)
-                if next >= 0 && m.offset > next { reportGap(rt, partition: m.partition, expected: next, got: m.offset) }
+                let expected = rt.takeExpected(p)
+                if expected >= 0 && m.offset > expected { reportGap(rt, partition: m.partition, expected: expected, got: m.offset) }
                 rt.setNext(p, m.offset + 1)
                 let outcome: EventOutcome
                 switch scan {
