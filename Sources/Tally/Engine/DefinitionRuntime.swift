@@ -64,4 +64,16 @@ final class TopicPipeline {
         self.runtimes = runtimes
         scanner = EventScanner(plan: plan)
     }
+
+    /// The smallest next offset of partition `p` over this topic's definitions: where reading
+    /// must resume, and what may be committed; nil when one of them has none stored yet.
+    func lowestNext(_ p: Int32) -> Int64? {
+        var low = Int64.max
+        for rt in runtimes {
+            let o = rt.next(Int(p))
+            if o < 0 { return nil }
+            low = min(low, o)
+        }
+        return runtimes.isEmpty ? nil : low
+    }
 }

@@ -34,8 +34,7 @@ extension Engine {
             guard !partitions.isEmpty else { throw EngineError("source topic \(pipeline.topic) does not exist") }
             pipeline.partitions = partitions
             for p in partitions {
-                let offsets = pipeline.runtimes.map { $0.next(Int(p)) }
-                let start = offsets.contains(-1) ? KafkaOffset.beginning : KafkaOffset(offsets.min()!)
+                let start = pipeline.lowestNext(p).map(KafkaOffset.init) ?? .beginning
                 assignment.append(TopicPartitionOffset(pipeline.topic, p, start))
                 for rt in pipeline.runtimes {
                     rt.op.watermarks.assign(p, now: now)
@@ -78,8 +77,7 @@ extension Engine {
             lastCheckpoint = now
             for pipeline in pipelines {
                 for p in pipeline.partitions {
-                    let offsets = pipeline.runtimes.map { $0.next(Int(p)) }
-                    if let low = offsets.min(), low >= 0 { commits.append(TopicPartitionOffset(pipeline.topic, p, KafkaOffset(low))) }
+                    if let low = pipeline.lowestNext(p) { commits.append(TopicPartitionOffset(pipeline.topic, p, KafkaOffset(low))) }
                 }
             }
         }
@@ -101,9 +99,4 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
     public var description: String
     /// Makes one.
     public init(_ description: String) { self.description = description }
-}
-
-/// Wall-clock milliseconds.
-enum Clock {
-    static func now() -> Int64 { OfflineRunner.wallClockMilliseconds() }
 }

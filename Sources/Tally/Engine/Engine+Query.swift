@@ -6,7 +6,11 @@ extension Engine: QueryService {
     }
 
     public func query(named name: String) -> QueryStatus? {
-        lock.withLock { runtimes.first { $0.definition.name == name }.map(status) }
+        lock.withLock { runtime(named: name).map(status) }
+    }
+
+    func runtime(named name: String) -> DefinitionRuntime? {
+        runtimes.first { $0.definition.name == name }
     }
 
     func status(_ rt: DefinitionRuntime) -> QueryStatus {
@@ -22,7 +26,7 @@ extension Engine: QueryService {
 
     public func windows(query name: String, key: [String], from: Int64?, to: Int64?) -> Result<KeyWindows, QueryError> {
         lock.withLock {
-            guard let rt = runtimes.first(where: { $0.definition.name == name }) else { return .failure(.unknownQuery(name)) }
+            guard let rt = runtime(named: name) else { return .failure(.unknownQuery(name)) }
             let arity = rt.definition.groupBy.count
             guard key.count == arity else { return .failure(.wrongKeyArity(expected: arity, got: key.count)) }
             if let from, let to, from > to { return .failure(.badParameter("from is after to")) }

@@ -15,7 +15,8 @@ public final class Engine: @unchecked Sendable {
     let producer: Producer
     let pipelines: [TopicPipeline]
     var pipelineByTopic: [String: TopicPipeline] = [:]
-    var runtimes: [DefinitionRuntime] { pipelines.flatMap(\.runtimes) }
+    /// Every definition's runtime, across topics (fixed at start).
+    let runtimes: [DefinitionRuntime]
     let stopFlag = Atomic<Bool>(false)
     var healthStatus = HealthStatus(status: "starting", ready: false)
     var lastCheckpoint: Int64?
@@ -33,6 +34,7 @@ public final class Engine: @unchecked Sendable {
         for d in definitions { byTopic[d.source, default: []].append(d) }
         pipelines = byTopic.keys.sorted().map { TopicPipeline(topic: $0, definitions: byTopic[$0]!) }
         for p in pipelines { pipelineByTopic[p.topic] = p }
+        runtimes = pipelines.flatMap(\.runtimes)
         metrics = EngineMetrics(definitions: definitions)
         store = try StateStore(path: config.statePath, definitions: definitions, reset: config.resetState)
         var consumerConfig = config.consumerConfig

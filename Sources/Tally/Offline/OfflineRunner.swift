@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `tally test`: runs one definition over a JSON Lines input, as one partition read in order,
 /// through the same scanner and window operator as the live engine. At end of input every window
 /// is closed and emitted.
@@ -36,7 +30,7 @@ public final class OfflineRunner {
         try reader.forEachLine { line in
             lineNumber += 1
             if line.isEmpty { return }
-            let recordTime: Int64? = needsClock ? Self.wallClockMilliseconds() : nil
+            let recordTime: Int64? = needsClock ? Clock.now() : nil
             let outcome: EventOutcome = scanner.scan(line) { scan, view in
                 switch scan {
                 case .object: return op.process(view, recordTime: recordTime)
@@ -83,12 +77,5 @@ public final class OfflineRunner {
         dl.buffer += Array("{\"reason\":\"\(reason)\",\"line\":\(lineNumber),\"event\":".utf8)
         JSONWriter.appendString(String(decoding: line, as: UTF8.self), to: &dl.buffer)
         dl.buffer += Array("}\n".utf8)
-    }
-
-    /// Wall-clock time in epoch milliseconds.
-    public static func wallClockMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 }
