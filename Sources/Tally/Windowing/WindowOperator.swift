@@ -25,6 +25,7 @@ public final class WindowOperator {
     /// Key bytes side by side, so that a lookup compares without chasing a pointer per key.
     var keyArena: [UInt8] = []
     var keyOffset: [Int32] = []
+    var keyLength: [Int32] = []
     var keyGarbage = 0
     var keyRefs: [Int32] = []
     var freeKeys: [Int32] = []
@@ -145,12 +146,14 @@ public final class WindowOperator {
             keyRefs[Int(k)] = 0
             keyHashes[Int(k)] = h
             keyOffset[Int(k)] = Int32(keyArena.count)
+            keyLength[Int(k)] = Int32(keyScratch.count)
         } else {
             k = Int32(keys.count)
             keys.append(keyScratch)
             keyRefs.append(0)
             keyHashes.append(h)
             keyOffset.append(Int32(keyArena.count))
+            keyLength.append(Int32(keyScratch.count))
         }
         keyArena += keyScratch
         keyTable.insert(k, hash: h)
@@ -161,7 +164,7 @@ public final class WindowOperator {
         keyArena.withUnsafeBufferPointer { arena in
             bytes.withUnsafeBufferPointer { b in
                 keyTable.find(h) { k in
-                    guard keys[Int(k)].count == b.count else { return false }
+                    guard Int(keyLength[Int(k)]) == b.count else { return false }
                     let o = Int(keyOffset[Int(k)])
                     for i in 0..<b.count where arena[o + i] != b[i] { return false }
                     return true
