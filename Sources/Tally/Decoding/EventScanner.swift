@@ -14,7 +14,8 @@ public final class EventScanner {
     /// The fields this scanner extracts.
     public let plan: FieldPlan
     let trie: FlatTrie
-    var fields: [FieldValue]
+    /// One value per slot, allocated once (no uniqueness check per write on the hot path).
+    let fields: UnsafeMutableBufferPointer<FieldValue>
     var scratch: [UInt8] = []
     var keyScratch: [UInt8] = []
 
@@ -22,25 +23,26 @@ public final class EventScanner {
     public init(plan: FieldPlan) {
         self.plan = plan
         self.trie = FlatTrie(plan)
-        self.fields = Array(repeating: FieldValue(), count: plan.count)
+        self.fields = .allocate(capacity: max(plan.count, 1))
+        self.fields.initialize(repeating: FieldValue())
         scratch.reserveCapacity(256)
     }
+
+    deinit { fields.deallocate() }
 
     /// Scans `bytes` and calls `body` with a view of the extracted fields, valid only inside it.
     @inline(__always)
     public func scan<R>(_ bytes: UnsafeRawBufferPointer, _ body: (Outcome, EventView) throws -> R) rethrows -> R {
         let outcome = scan(bytes)
-        return try fields.withUnsafeBufferPointer { f in
-            try scratch.withUnsafeBytes { s in
-                try body(outcome, EventView(source: bytes, scratch: s, fields: f))
-            }
+        return try scratch.withUnsafeBytes { s in
+            try body(outcome, EventView(source: bytes, scratch: s, fields: UnsafeBufferPointer(fields)))
         }
     }
 
     /// Scans `bytes`, filling the fields; read them through `scan(_:_:)`'s view.
     public func scan(_ bytes: UnsafeRawBufferPointer) -> Outcome {
-        for i in fields.indices { fields[i].kind = .missing }
-        scratch.removeAll(keepingCapacity: true)
+        for i in 0..<fields.count { fields[i].kind = .missing }
+        if !scratch.isEmpty { scratch.removeAll(keepingCapacity: true) }
         var r = JSONReader(bytes)
         r.skipByteOrderMark()
         do throws(JSONFailure) {
@@ -94,7 +96,7 @@ public final class EventScanner {
     }
 
     func scanField(_ r: inout JSONReader, node: Int, depth: Int) throws(JSONFailure) {
-        trie.clearSubtree(node, in: &fields)  // a repeated key: the last one counts
+        trie.clearSubtree(node, in: fields)  // a repeated key: the last one counts
         var v = FieldValue()
         switch try r.peek() {
         case 0x22:

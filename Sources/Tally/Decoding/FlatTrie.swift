@@ -54,20 +54,32 @@ final class FlatTrie {
     /// The child of `node` whose name is `name`, or -1.
     @inline(__always) func child(of node: Int, named name: UnsafeBufferPointer<UInt8>) -> Int {
         let first = childStart[node]
-        for c in first..<(first + childCount[node]) where nameLength[c] == name.count {
-            let start = nameStart[c]
-            var equal = true
-            for i in 0..<name.count where names[start + i] != name[i] {
-                equal = false
-                break
-            }
-            if equal { return childNode[c] }
+        let n = name.count
+        guard let key = name.baseAddress else { return -1 }
+        for c in first..<(first + childCount[node]) where nameLength[c] == n {
+            if Self.equal(names.baseAddress! + nameStart[c], key, count: n) { return childNode[c] }
         }
         return -1
     }
 
+    /// Whether `count` bytes at `a` and `b` are equal, compared eight at a time.
+    @inline(__always) static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, count: Int) -> Bool {
+        var i = 0
+        while i + 8 <= count {
+            let x = UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self)
+            let y = UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self)
+            if x != y { return false }
+            i += 8
+        }
+        while i < count {
+            if a[i] != b[i] { return false }
+            i += 1
+        }
+        return true
+    }
+
     /// Marks every slot at or under `node` missing.
-    @inline(__always) func clearSubtree(_ node: Int, in fields: inout [FieldValue]) {
+    @inline(__always) func clearSubtree(_ node: Int, in fields: UnsafeMutableBufferPointer<FieldValue>) {
         let first = subtreeStart[node]
         for i in first..<(first + subtreeCount[node]) { fields[subtree[i]].kind = .missing }
     }

@@ -55,13 +55,7 @@ public final class OfflineRunner {
     }
 
     func drain() throws {
-        var buffer = output.buffer
-        output.buffer = []
-        for r in op.results {
-            encoder.encode(r, into: &buffer)
-            buffer.append(0x0A)
-        }
-        output.buffer = buffer
+        encoder.encodeLines(op.results, into: &output.buffer)
         stats.emitted += op.results.count
         op.results.removeAll(keepingCapacity: true)
         try output.flushIfFull()

@@ -1,23 +1,20 @@
-/// Appends JSON text to a byte buffer: escaped strings and numbers as Tally prints them.
+/// Appends JSON text to a byte buffer: escaped strings and numbers as Tally prints them. Each
+/// piece is written through a `ByteCursor`; the `[UInt8]` forms reserve its bound first.
 public enum JSONWriter {
     static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    /// Most bytes a number takes (`-2.2250738585072014e-308` is 24).
+    public static let maxNumberBytes = 32
+
+    /// Most bytes `count` string bytes take once quoted and escaped.
+    @inline(__always) public static func maxStringBytes(_ count: Int) -> Int { 6 * count + 2 }
 
     /// Appends `bytes` as a quoted JSON string.
     public static func appendString<C: Collection>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
-        out.append(0x22)
-        for c in bytes {
-            switch c {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(0x6E)
-            case 0x0D: out.append(0x5C); out.append(0x72)
-            case 0x09: out.append(0x5C); out.append(0x74)
-            case 0..<0x20:
-                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 15)]])
-            default: out.append(c)
-            }
+        ByteCursor.append(to: &out, reserving: maxStringBytes(bytes.count)) { c in
+            c.put(0x22)
+            for b in bytes { putEscaped(b, &c) }
+            c.put(0x22)
         }
-        out.append(0x22)
     }
 
     /// Appends a string.
@@ -25,25 +22,65 @@ public enum JSONWriter {
         appendString(s.utf8, to: &out)
     }
 
+    /// Writes `bytes` as a quoted JSON string.
+    @inline(__always) static func putString(_ bytes: UnsafeBufferPointer<UInt8>, _ c: inout ByteCursor) {
+        c.put(0x22)
+        for b in bytes { putEscaped(b, &c) }
+        c.put(0x22)
+    }
+
+    @inline(__always) static func putEscaped(_ b: UInt8, _ c: inout ByteCursor) {
+        switch b {
+        case 0x22: c.put(0x5C); c.put(0x22)
+        case 0x5C: c.put(0x5C); c.put(0x5C)
+        case 0x0A: c.put(0x5C); c.put(0x6E)
+        case 0x0D: c.put(0x5C); c.put(0x72)
+        case 0x09: c.put(0x5C); c.put(0x74)
+        case 0..<0x20:
+            c.put(0x5C); c.put(0x75); c.put(0x30); c.put(0x30)
+            c.put(hex[Int(b >> 4)]); c.put(hex[Int(b & 15)])
+        default: c.put(b)
+        }
+    }
+
     /// Appends an integer.
     public static func appendInt(_ v: Int64, to out: inout [UInt8]) {
-        if v == 0 { out.append(0x30); return }
-        var n = v.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        ByteCursor.append(to: &out, reserving: maxNumberBytes) { putInt(v, &$0) }
+    }
+
+    /// Writes an integer.
+    @inline(__always) static func putInt(_ v: Int64, _ c: inout ByteCursor) {
+        if v < 0 { c.put(0x2D) }
+        putDigits(v.magnitude, minimum: 1, &c)
+    }
+
+    /// Writes `n` in decimal with at least `minimum` digits (leading zeros).
+    @inline(__always) static func putDigits(_ n: UInt64, minimum: Int, _ c: inout ByteCursor) {
         var count = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while n > 0 { d[count] = UInt8(n % 10) + 0x30; n /= 10; count += 1 }
-            if v < 0 { out.append(0x2D) }
-            for i in stride(from: count - 1, through: 0, by: -1) { out.append(d[i]) }
+        var m = n
+        repeat { count += 1; m /= 10 } while m > 0
+        if count < minimum {
+            for _ in count..<minimum { c.put(0x30) }
         }
+        m = n
+        var p = c.next + count
+        c.next = p
+        repeat {
+            p -= 1
+            p.initialize(to: UInt8(truncatingIfNeeded: m % 10) + 0x30)
+            m /= 10
+        } while m > 0
     }
 
     /// Appends a double as Swift prints it (shortest text that reads back the same: `41.15`,
     /// `99.0`, `1e+16`); null when it is not finite.
     public static func appendDouble(_ v: Double, to out: inout [UInt8]) {
-        guard v.isFinite else { out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C]); return }
+        ByteCursor.append(to: &out, reserving: maxNumberBytes) { putDouble(v, &$0) }
+    }
+
+    /// Writes a double (see `appendDouble`).
+    static func putDouble(_ v: Double, _ c: inout ByteCursor) {
+        guard v.isFinite else { c.put(0x6E); c.put(0x75); c.put(0x6C); c.put(0x6C); return }
         // Fast path without a String: values that are exactly n / 10^d for a small d (money,
         // counts) print as n with a decimal point, which reads back as the same double.
         var scale = 1.0
@@ -52,32 +89,32 @@ public enum JSONWriter {
             if scaled == scaled.rounded(), abs(scaled) < 9_007_199_254_740_992, Double(Int64(scaled)) / scale == v {
                 var n = Int64(scaled), digits = d
                 while digits > 0 && n % 10 == 0 { n /= 10; digits -= 1 }  // the same rational, shorter
-                appendDecimal(n, fractionDigits: digits, to: &out)
+                putDecimal(n, fractionDigits: digits, &c)
                 return
             }
             scale *= 10
         }
-        out.append(contentsOf: v.description.utf8)
+        for b in v.description.utf8 { c.put(b) }
     }
 
-    /// Appends n / 10^d with exactly d fraction digits (at least one: `99.0`).
-    static func appendDecimal(_ n: Int64, fractionDigits d: Int, to out: inout [UInt8]) {
-        if n < 0 { out.append(0x2D) }
-        var m = n.magnitude
-        var digits: [UInt8] = []
-        digits.reserveCapacity(24)
-        repeat { digits.append(UInt8(m % 10) + 0x30); m /= 10 } while m > 0
-        while digits.count <= d { digits.append(0x30) }
-        for i in stride(from: digits.count - 1, through: d, by: -1) { out.append(digits[i]) }
-        out.append(0x2E)
-        if d == 0 { out.append(0x30); return }
-        for i in stride(from: d - 1, through: 0, by: -1) { out.append(digits[i]) }
+    /// Writes n / 10^d with exactly d fraction digits (at least one: `99.0`).
+    static func putDecimal(_ n: Int64, fractionDigits d: Int, _ c: inout ByteCursor) {
+        if n < 0 { c.put(0x2D) }
+        var unit: UInt64 = 1
+        for _ in 0..<d { unit *= 10 }
+        let m = n.magnitude
+        putDigits(m / unit, minimum: 1, &c)
+        c.put(0x2E)
+        if d == 0 { c.put(0x30) } else { putDigits(m % unit, minimum: d, &c) }
     }
 
     /// Appends a number that is whole when it can be (`7`, not `7.0`): for key values.
     public static func appendNumber(_ v: Double, to out: inout [UInt8]) {
-        if v == v.rounded(), abs(v) < 9_007_199_254_740_992 { appendInt(Int64(v), to: &out) } else {
-            appendDouble(v, to: &out)
-        }
+        ByteCursor.append(to: &out, reserving: maxNumberBytes) { putNumber(v, &$0) }
+    }
+
+    /// Writes a number that is whole when it can be.
+    static func putNumber(_ v: Double, _ c: inout ByteCursor) {
+        if v == v.rounded(), abs(v) < 9_007_199_254_740_992 { putInt(Int64(v), &c) } else { putDouble(v, &c) }
     }
 }

@@ -5,6 +5,8 @@ public struct ResultEncoder: Sendable {
     let keyNames: [[UInt8]]
     let valueNames: [[UInt8]]
     let counts: [Bool]
+    /// Most bytes of a record besides 6 per key byte (escaped strings).
+    let fixedBound: Int
     static let windowStart: [UInt8] = Array("},\"window\":{\"start\":".utf8)
     static let windowEnd: [UInt8] = Array(",\"end\":".utf8)
     static let finalValues: [UInt8] = Array("},\"final\":true,\"values\":{".utf8)
@@ -33,45 +35,78 @@ public struct ResultEncoder: Sendable {
             return b
         }
         counts = definition.aggregates.indices.map { layout.isCount($0) }
+        fixedBound = Self.bound(queryPrefix: queryPrefix, keyNames: keyNames, valueNames: valueNames)
+    }
+
+    /// Most bytes of a record besides its key's escaped strings.
+    static func bound(queryPrefix: [UInt8], keyNames: [[UInt8]], valueNames: [[UInt8]]) -> Int {
+        queryPrefix.count + Self.windowStart.count + Self.windowEnd.count + Self.updateValues.count
+            + Self.close.count + 2 * JSONWriter.maxNumberBytes
+            + keyNames.reduce(0) { $0 + $1.count + 1 + JSONWriter.maxNumberBytes + 2 }
+            + valueNames.reduce(0) { $0 + $1.count + 1 + JSONWriter.maxNumberBytes }
     }
 
     /// Appends the record of `r` (no newline).
     public func encode(_ r: WindowResult, into out: inout [UInt8]) {
-        out += queryPrefix
-        appendKeyMembers(r.key, into: &out)
-        out += Self.windowStart
-        JSONWriter.appendInt(r.start, to: &out)
-        out += Self.windowEnd
-        JSONWriter.appendInt(r.end, to: &out)
-        out += r.isFinal ? Self.finalValues : Self.updateValues
-        appendValueMembers(r.values, into: &out)
-        out += Self.close
+        ByteCursor.append(to: &out, reserving: fixedBound + 6 * r.key.count) { put(r, &$0) }
+    }
+
+    /// Appends the records of `results`, each followed by a newline (JSON Lines).
+    public func encodeLines(_ results: [WindowResult], into out: inout [UInt8]) {
+        var bound = 0
+        for r in results { bound += fixedBound + 6 * r.key.count + 1 }
+        ByteCursor.append(to: &out, reserving: bound) { c in
+            for r in results {
+                put(r, &c)
+                c.put(0x0A)
+            }
+        }
+    }
+
+    @inline(__always) func put(_ r: WindowResult, _ c: inout ByteCursor) {
+        c.put(queryPrefix)
+        putKeyMembers(r.key, &c)
+        c.put(Self.windowStart)
+        JSONWriter.putInt(r.start, &c)
+        c.put(Self.windowEnd)
+        JSONWriter.putInt(r.end, &c)
+        c.put(r.isFinal ? Self.finalValues : Self.updateValues)
+        putValueMembers(r.values, &c)
+        c.put(Self.close)
     }
 
     /// Appends `"path":value` pairs of an encoded group key.
     public func appendKeyMembers(_ key: [UInt8], into out: inout [UInt8]) {
+        ByteCursor.append(to: &out, reserving: fixedBound + 6 * key.count) { putKeyMembers(key, &$0) }
+    }
+
+    func putKeyMembers(_ key: [UInt8], _ c: inout ByteCursor) {
         var field = 0
         GroupKey.forEach(in: key) { part in
-            if field > 0 { out.append(0x2C) }
-            out += keyNames[field]
+            if field > 0 { c.put(0x2C) }
+            c.put(keyNames[field])
             field += 1
             switch part {
-            case .string(let b): JSONWriter.appendString(b, to: &out)
-            case .number(let n): JSONWriter.appendNumber(n, to: &out)
-            case .bool(let b): out += b ? Self.trueText : Self.falseText
+            case .string(let b): b.withUnsafeBufferPointer { JSONWriter.putString($0, &c) }
+            case .number(let n): JSONWriter.putNumber(n, &c)
+            case .bool(let b): c.put(b ? Self.trueText : Self.falseText)
             }
         }
     }
 
     /// Appends `"name":value` pairs of aggregate values.
     public func appendValueMembers(_ values: [Double?], into out: inout [UInt8]) {
-        for (i, v) in values.enumerated() {
-            if i > 0 { out.append(0x2C) }
-            out += valueNames[i]
-            if let v {
-                if counts[i] { JSONWriter.appendInt(Int64(v), to: &out) } else { JSONWriter.appendDouble(v, to: &out) }
+        ByteCursor.append(to: &out, reserving: fixedBound) { putValueMembers(values, &$0) }
+    }
+
+    func putValueMembers(_ values: [Double?], _ c: inout ByteCursor) {
+        for i in values.indices {
+            if i > 0 { c.put(0x2C) }
+            c.put(valueNames[i])
+            if let v = values[i] {
+                if counts[i] { JSONWriter.putInt(Int64(v), &c) } else { JSONWriter.putDouble(v, &c) }
             } else {
-                out += Self.null
+                c.put(Self.null)
             }
         }
     }
@@ -79,10 +114,12 @@ public struct ResultEncoder: Sendable {
     /// The message key of a result: stable and unique per (group key, window), so a compacted
     /// topic keeps the latest result of each window: `<key values as JSON>@<window start>`.
     public func messageKey(_ r: WindowResult, into out: inout [UInt8]) {
-        out.append(0x7B)
-        appendKeyMembers(r.key, into: &out)
-        out.append(0x7D)
-        out.append(0x40)
-        JSONWriter.appendInt(r.start, to: &out)
+        ByteCursor.append(to: &out, reserving: fixedBound + 6 * r.key.count) { c in
+            c.put(0x7B)
+            putKeyMembers(r.key, &c)
+            c.put(0x7D)
+            c.put(0x40)
+            JSONWriter.putInt(r.start, &c)
+        }
     }
 }
