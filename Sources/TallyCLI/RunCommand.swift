@@ -53,6 +53,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Partitions of each topic the embedded broker creates.")
     var partitions = 4
 
+    @Option(help: ArgumentHelp(
+        "A librdkafka property KEY=VALUE for both Kafka clients (repeatable); prefix the key with producer. or consumer. for one of them.",
+        valueName: "key=value"))
+    var kafkaProperty: [String] = []
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level \(logLevel): expected trace, debug, info, notice, warning, error or critical")
@@ -101,6 +106,20 @@ struct RunCommand: AsyncParsableCommand {
         config.idleTimeout = try duration(idleTimeout, "--idle-timeout")
         config.retention = try duration(retention, "--retention")
         config.resetState = Set(resetState)
+        for p in kafkaProperty {
+            guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
+                throw ValidationError("--kafka-property \(p): expected KEY=VALUE, e.g. producer.linger.ms=20")
+            }
+            let key = String(p[..<eq]), value = String(p[p.index(after: eq)...])
+            if key.hasPrefix("producer.") {
+                config.producerConfig[String(key.dropFirst("producer.".count))] = value
+            } else if key.hasPrefix("consumer.") {
+                config.consumerConfig[String(key.dropFirst("consumer.".count))] = value
+            } else {
+                config.producerConfig[key] = value
+                config.consumerConfig[key] = value
+            }
+        }
         let engine: Engine
         do {
             engine = try Engine(definitions: definitions, config: config, logger: logger)

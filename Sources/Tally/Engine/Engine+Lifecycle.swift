@@ -61,7 +61,9 @@ extension Engine {
                 if !rt.op.results.isEmpty { try emit(rt) }
             }
         }
+        let inFlight = producer.pendingCount
         try producer.flush(timeout: .seconds(60))
+        if inFlight > 0 { FailPoint.hit("checkpoint.flushed") }
         let now = Clock.now()
         var commits: [TopicPartitionOffset] = []
         try lock.withLock {
@@ -72,6 +74,7 @@ extension Engine {
                     offsets: rt.offsets, stats: rt.stats)
             }
             let entries = try store.checkpoint(parts, at: now)
+            FailPoint.hit("checkpoint.written")
             logger.debug("checkpoint: \(entries) state entries, \(Clock.now() - started) ms")
             for rt in runtimes { rt.pendingClosed.removeAll(keepingCapacity: true) }
             lastCheckpoint = now
@@ -84,6 +87,7 @@ extension Engine {
         if !commits.isEmpty {
             do { try consumer.commit(commits, async: true) } catch { logger.debug("offset commit (advisory) failed: \(error)") }
         }
+        FailPoint.hit("checkpoint.committed")
         for c in commits {
             if let (_, high) = consumer.cachedWatermarks(topic: c.topic, partition: c.partition) {
                 metrics.lag(topic: c.topic, partition: c.partition, max(0, high - c.offset.rawValue))

@@ -54,7 +54,9 @@ public final class Engine: @unchecked Sendable {
 
     /// Runs until `stop()`: restore, assign partitions, loop, final checkpoint.
     public func run() throws {
+        FailPoint.hit("startup")
         try restore()
+        FailPoint.hit("restored")
         try assignPartitions()
         lock.withLock { healthStatus = HealthStatus(status: "ok", ready: true) }
         nextCheckpoint = Clock.now() + config.checkpointInterval
@@ -73,6 +75,7 @@ public final class Engine: @unchecked Sendable {
     func runOnce() throws {
         let batch = try consumer.poll(maxMessages: config.batchSize, timeout: .milliseconds(50))
         let now = Clock.now()
+        if batch.count > 0 { FailPoint.hit("polled") }
         try lock.withLock {
             for message in batch { try process(message, now: now) }
             for rt in runtimes {
@@ -149,6 +152,7 @@ public final class Engine: @unchecked Sendable {
         }
         rt.stats.emitted += rt.op.results.count
         rt.op.results.removeAll(keepingCapacity: true)
+        FailPoint.hit("emitted")
     }
 
     func deadLetter(_ rt: DefinitionRuntime, _ m: KafkaMessage, reason: String) throws {

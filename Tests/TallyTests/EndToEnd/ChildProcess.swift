@@ -6,14 +6,17 @@ final class ChildProcess: @unchecked Sendable {
     let stdoutURL: URL
     let stderrURL: URL
 
-    /// Starts `tally args…`, stdout and stderr to files in `dir`.
-    init(_ args: [String], in dir: URL, name: String) throws {
+    /// Starts `tally args…`, stdout and stderr to files in `dir`, with `environment` added to ours.
+    init(_ args: [String], in dir: URL, name: String, environment: [String: String] = [:]) throws {
         stdoutURL = dir.appendingPathComponent("\(name).out")
         stderrURL = dir.appendingPathComponent("\(name).err")
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: TallyBinary.path)
         process.arguments = args
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         try process.run()
@@ -35,6 +38,11 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     func signal(_ sig: Int32) { kill(pid, sig) }
+
+    /// Whether the process ended by SIGKILL (from us or from itself, at a failpoint).
+    var wasKilled: Bool {
+        !process.isRunning && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+    }
 
     /// Waits for exit up to `timeout` seconds; returns the status, nil if still running.
     @discardableResult
