@@ -30,6 +30,12 @@ extension Consumer {
         try client.watermarks(topic: topic, partition: partition, timeout: timeout)
     }
 
+    /// The id of the cluster the consumer talks to, from its latest metadata (nil if none came
+    /// within `timeout`). A different id means another cluster: every log in it is new.
+    public func clusterID(timeout: Duration = .zero) -> String? {
+        client.clusterID(timeout: timeout)
+    }
+
     /// The watermarks of a fetched partition as last reported by the broker, without a network
     /// round trip (for lag metrics); nil before the first fetch.
     public func cachedWatermarks(topic: String, partition: Int32) -> (low: Int64, high: Int64)? {

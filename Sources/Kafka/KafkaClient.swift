@@ -55,6 +55,13 @@ final class KafkaClient: @unchecked Sendable {
         return (low, high)
     }
 
+    /// The cluster id from the latest metadata, waiting up to `timeout` when none is known yet.
+    func clusterID(timeout: Duration) -> String? {
+        guard let id = rd_kafka_clusterid(handle, timeout.milliseconds) else { return nil }
+        defer { rd_kafka_mem_free(handle, id) }
+        return String(cString: id)
+    }
+
     /// The low and high watermarks librdkafka last saw in fetch responses (no network call);
     /// nil until a fetch has reported them.
     func cachedWatermarks(topic: String, partition: Int32) -> (low: Int64, high: Int64)? {

@@ -4,6 +4,8 @@ extension KafkaError {
     public static let offsetOutOfRange = 1
     /// The topic or partition does not exist.
     public static let unknownTopicOrPartition = 3
+    /// An operation did not finish in time (e.g. a flush with messages still queued).
+    public static let timedOut = -185
     /// A message could not be delivered before `message.timeout.ms`.
     public static let messageTimedOut = -192
     /// The partition does not exist in the client's view of the cluster.

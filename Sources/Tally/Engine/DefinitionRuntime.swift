@@ -55,6 +55,9 @@ final class TopicPipeline {
     let scanner: EventScanner
     let runtimes: [DefinitionRuntime]
     var partitions: [Int32] = []
+    /// Per partition, the offset the consumer should deliver next (-1: unknown). Kafka never
+    /// delivers a lower one within an assignment unless the log was truncated or recreated.
+    var position: [Int64] = []
 
     init(topic: String, definitions: [Definition]) {
         self.topic = topic
@@ -63,6 +66,13 @@ final class TopicPipeline {
         for d in definitions { runtimes.append(DefinitionRuntime(d, plan: &plan)) }
         self.runtimes = runtimes
         scanner = EventScanner(plan: plan)
+    }
+
+    @inline(__always) func position(_ p: Int) -> Int64 { p < position.count ? position[p] : -1 }
+
+    @inline(__always) func setPosition(_ p: Int, _ offset: Int64) {
+        while position.count <= p { position.append(-1) }
+        position[p] = offset
     }
 
     /// The smallest next offset of partition `p` over this topic's definitions: where reading

@@ -34,6 +34,7 @@ extension Engine {
             guard !partitions.isEmpty else { throw EngineError("source topic \(pipeline.topic) does not exist") }
             pipeline.partitions = partitions
             for p in partitions {
+                pipeline.setPosition(Int(p), pipeline.lowestNext(p) ?? -1)
                 let start = pipeline.lowestNext(p).map(KafkaOffset.init) ?? .beginning
                 assignment.append(TopicPartitionOffset(pipeline.topic, p, start))
                 for rt in pipeline.runtimes {
@@ -53,7 +54,10 @@ extension Engine {
     ///    watermarks, closing positions and counters of every definition;
     /// 4. commit the same offsets to Kafka (advisory, for lag monitoring; restart trusts RocksDB).
     /// A crash before 3 replays from the previous checkpoint and emits the same results again.
-    func checkpoint() throws {
+    /// When the broker does not acknowledge everything within `flushTimeout`, the checkpoint is
+    /// postponed (nothing written; returns false) and the next one tries again.
+    @discardableResult
+    func checkpoint() throws -> Bool {
         let started = Clock.now()
         try lock.withLock {
             for rt in runtimes where rt.definition.emit == .update {
@@ -62,7 +66,13 @@ extension Engine {
             }
         }
         let inFlight = producer.pendingCount
-        try producer.flush(timeout: .seconds(60))
+        do {
+            try producer.flush(timeout: .milliseconds(config.flushTimeout))
+        } catch let error as KafkaError where error.code == KafkaError.timedOut {
+            metrics.checkpointsPostponed.increment()
+            logger.warning("checkpoint postponed: \(producer.pendingCount) message(s) not yet acknowledged by the broker")
+            return false
+        }
         if inFlight > 0 { FailPoint.hit("checkpoint.flushed") }
         let now = Clock.now()
         var commits: [TopicPartitionOffset] = []
@@ -94,6 +104,7 @@ extension Engine {
             }
         }
         metrics.checkpointDuration.recordMilliseconds(Clock.now() - started)
+        return true
     }
 }
 

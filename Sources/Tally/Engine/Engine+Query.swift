@@ -1,5 +1,11 @@
 extension Engine: QueryService {
-    public func health() -> HealthStatus { lock.withLock { healthStatus } }
+    public func health() -> HealthStatus {
+        let status = lock.withLock { healthStatus }
+        guard status.ready, let outage = monitor.withLock({ $0 })?.outage() else { return status }
+        return HealthStatus(
+            status: "degraded", ready: false,
+            detail: "broker unreachable for \((Clock.now() - outage.since) / 1000) s: \(outage.error)")
+    }
 
     public func queries() -> [QueryStatus] {
         lock.withLock { runtimes.map(status) }

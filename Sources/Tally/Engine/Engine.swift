@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import Logging
 import Synchronization
@@ -21,6 +22,8 @@ public final class Engine: @unchecked Sendable {
     var healthStatus = HealthStatus(status: "starting", ready: false)
     var lastCheckpoint: Int64?
     var nextCheckpoint: Int64 = 0
+    /// Watches the broker while the loop runs (set by `run`).
+    let monitor = Mutex<BrokerMonitor?>(nil)
     var scratchKey: [UInt8] = []
     var scratchValue: [UInt8] = []
     /// Counters since start, for metrics and tests.
@@ -45,6 +48,9 @@ public final class Engine: @unchecked Sendable {
         producerConfig["bootstrap.servers"] = config.bootstrap
         // Every checkpoint waits for the producer to flush: a short linger keeps that wait short.
         if producerConfig["linger.ms"] == nil { producerConfig["linger.ms"] = "5" }
+        // Results wait for the broker however long it is away: a checkpoint only happens once
+        // they are delivered, so a result that timed out would be lost for good.
+        if producerConfig["message.timeout.ms"] == nil { producerConfig["message.timeout.ms"] = "0" }
         producer = try Producer(config: producerConfig)
         healthStatus = HealthStatus(status: "restoring", ready: false, detail: "reading state from \(config.statePath)")
     }
@@ -58,16 +64,40 @@ public final class Engine: @unchecked Sendable {
         try restore()
         FailPoint.hit("restored")
         try assignPartitions()
+        let probe = BrokerMonitor(
+            consumer: consumer, topic: pipelines[0].topic, partition: pipelines[0].partitions[0],
+            interval: config.brokerProbeInterval, logger: logger)
+        probe.start()
+        monitor.withLock { $0 = probe }
+        defer { probe.stop() }
         lock.withLock { healthStatus = HealthStatus(status: "ok", ready: true) }
         nextCheckpoint = Clock.now() + config.checkpointInterval
         logger.info("running", metadata: ["definitions": "\(runtimes.map(\.definition.name))"])
         while !stopFlag.load(ordering: .relaxed) {
             try runOnce()
         }
-        try checkpoint()
-        try? consumer.close()
+        let final = try checkpoint()
+        closeConsumer(within: 5)
         store.close()
-        logger.info("stopped after a final checkpoint")
+        if final {
+            logger.info("stopped after a final checkpoint")
+        } else {
+            logger.warning("stopped without a final checkpoint (the broker has not acknowledged every result); the next start resumes from the previous one")
+        }
+    }
+
+    /// Leaves the group, waiting at most `seconds`: a consumer whose coordinator is gone (the
+    /// broker went away) would otherwise wait for it forever; the process ends anyway.
+    func closeConsumer(within seconds: Double) {
+        let done = DispatchSemaphore(value: 0)
+        let consumer = self.consumer
+        Thread.detachNewThread {
+            try? consumer.close()
+            done.signal()
+        }
+        if done.wait(timeout: .now() + seconds) == .timedOut {
+            logger.warning("the Kafka consumer did not close within \(Int(seconds)) s (its group coordinator is unreachable); going on")
+        }
     }
 
     /// One turn of the loop, in order: poll a batch; decode and process it (windows close as the
@@ -85,6 +115,10 @@ public final class Engine: @unchecked Sendable {
         }
         batch.release()
         producer.poll()
+        if let probe = monitor.withLock({ $0 }) {
+            probe.report(now: now)
+            if let change = probe.takeClusterChange() { try clusterChanged(from: change.old, to: change.new) }
+        }
         metrics.publish(runtimes)
         if now >= nextCheckpoint {
             try checkpoint()
@@ -109,6 +143,9 @@ public final class Engine: @unchecked Sendable {
         }
         guard let pipeline = pipelineByTopic[m.topic] else { return }
         let p = Int(m.partition)
+        let position = pipeline.position(p)
+        if position >= 0 && m.offset < position { offsetsWentBack(pipeline, partition: m.partition, from: position, to: m.offset) }
+        pipeline.setPosition(p, m.offset + 1)
         try pipeline.scanner.scan(m.payload) { scan, view in
             for rt in pipeline.runtimes {
                 let next = rt.next(p)
@@ -139,6 +176,40 @@ public final class Engine: @unchecked Sendable {
         let lost = got - expected
         metrics.lostEvents(rt.definition.name).increment(by: Int64(lost))
         logger.error("data loss: \(rt.definition.source)[\(partition)] resumed at offset \(got) but \(rt.definition.name) expected \(expected); \(lost) event(s) are no longer in the topic and were not counted")
+    }
+
+    /// The log of a partition starts again below where it was read (the topic was recreated, or
+    /// the broker lost its data): the offsets stored for it mean nothing any more. Reported
+    /// loudly; every definition reads the new log from where it now starts.
+    func offsetsWentBack(_ pipeline: TopicPipeline, partition: Int32, from: Int64, to: Int64) {
+        metrics.offsetRewinds.increment()
+        logger.error("offsets of \(pipeline.topic)[\(partition)] went back from \(from) to \(to): the topic was recreated or the broker lost its data; reading it again from offset \(to) (earlier results stay as emitted)")
+        for rt in pipeline.runtimes where rt.next(Int(partition)) > to {
+            rt.setNext(Int(partition), to)
+            _ = rt.takeExpected(Int(partition))
+        }
+    }
+
+    /// The broker answering is another cluster (a restarted mock, a failover gone wrong): its
+    /// topics are new logs whose offsets have nothing to do with the stored ones. Reported
+    /// loudly; every partition is read again from the beginning of its new log. Messages already
+    /// fetched from the new cluster at the old offsets before this was noticed may be counted
+    /// twice: a new cluster is an incident, not a normal operation.
+    func clusterChanged(from old: String, to new: String) throws {
+        metrics.offsetRewinds.increment()
+        logger.error("the Kafka cluster changed (id \(old) -> \(new)): its topics are new logs; reading every partition again from its beginning (earlier results stay as emitted)")
+        lock.withLock {
+            for pipeline in pipelines {
+                for p in pipeline.partitions {
+                    pipeline.setPosition(Int(p), -1)
+                    for rt in pipeline.runtimes {
+                        rt.setNext(Int(p), -1)
+                        _ = rt.takeExpected(Int(p))
+                    }
+                }
+            }
+        }
+        try consumer.assign(pipelines.flatMap { pl in pl.partitions.map { TopicPartitionOffset(pl.topic, $0, .beginning) } })
     }
 
     func emit(_ rt: DefinitionRuntime) throws {

@@ -14,6 +14,10 @@ public struct EngineConfig: Sendable {
     public var retention: Int64 = 3_600_000
     /// Definitions whose stored state is discarded at start.
     public var resetState: Set<String> = []
+    /// Time between broker probes, ms (see `BrokerMonitor`).
+    public var brokerProbeInterval: Int64 = 1000
+    /// Longest wait of a checkpoint for the producer, ms; past it the checkpoint is postponed.
+    public var flushTimeout: Int64 = 10_000
     /// Most messages taken per poll.
     public var batchSize = 20_000
     /// Extra librdkafka consumer properties.

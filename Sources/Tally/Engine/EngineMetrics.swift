@@ -13,6 +13,8 @@ final class EngineMetrics: @unchecked Sendable {
 
     var perQuery: [String: PerQuery] = [:]
     let consumerErrors = Counter(label: "tally_consumer_errors_total")
+    let checkpointsPostponed = Counter(label: "tally_checkpoints_postponed_total")
+    let offsetRewinds = Counter(label: "tally_offset_rewinds_total")
     let checkpointDuration = Metrics.Timer(label: "tally_checkpoint_duration_seconds", preferredDisplayUnit: .seconds)
     var lagGauges: [String: Gauge] = [:]
 

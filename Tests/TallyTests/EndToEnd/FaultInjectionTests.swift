@@ -172,7 +172,7 @@ import Testing
                 #expect(tail.wait(for: q.output, timeout: 60) { Set($0.map(\.key)).count >= expected.count })
                 let records = tail.records(of: q.output)
                 duplicates += records.count - Set(records.map(\.key)).count
-                FaultInjectionTests.verify(records, ref, groupBy: q.groupBy, query: q.name)
+                FaultInjectionTests.verify(records, expected: expected, groupBy: q.groupBy, query: q.name)
 
                 // Dead letters: exactly the late and rejected events, by source offset, with their reason.
                 let wanted = ref.perLine.enumerated().filter { !["counted", "filtered"].contains($0.element) }
@@ -274,9 +274,9 @@ import Testing
         return ["events", "filtered", "late", "rejected"].map { (s[$0] as? NSNumber)?.intValue ?? 0 }.reduce(0, +)
     }
 
-    /// Every record final and equal to the reference; duplicates byte-identical; none missing.
-    static func verify(_ records: [TopicTail.Record], _ ref: ReferenceAggregator, groupBy: [String], query: String) {
-        let expected = ref.closedWindows
+    /// Every record final and equal to `expected` (windows of the reference by id); duplicates
+    /// byte-identical; none missing.
+    static func verify(_ records: [TopicTail.Record], expected: [String: ReferenceAggregator.Acc], groupBy: [String], query: String) {
         var byKey: [String: String] = [:]
         for r in records {
             if let earlier = byKey[r.key], earlier != r.value {
