@@ -17,7 +17,15 @@ import Testing
         ("space in the target", Array("GET /queries/a b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8)),
     ]
 
-    /// Sends `bytes` on a fresh connection and reads until the server closes it (or 5 s pass).
+    /// `exchange` on a Dispatch thread: blocking socket calls must not hold one of the few
+    /// cooperative threads that the server's own request handling needs.
+    static func exchangeOffPool(_ bytes: [UInt8], port: Int) async -> String {
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async { done.resume(returning: exchange(bytes, port: port)) }
+        }
+    }
+
+    /// Sends `bytes` on a fresh connection and reads until the server closes it (or 10 s pass).
     static func exchange(_ bytes: [UInt8], port: Int) -> String {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
@@ -25,7 +33,7 @@ import Testing
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = UInt16(port).bigEndian
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let connected = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -54,7 +62,7 @@ import Testing
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
             for (name, bytes) in Self.requests {
-                let answer = Self.exchange(bytes, port: port)
+                let answer = await Self.exchangeOffPool(bytes, port: port)
                 let parts = answer.components(separatedBy: "\r\n\r\n")
                 let head = parts[0].lowercased()
                 let status = Int(head.dropFirst("http/1.1 ".count).prefix(3)) ?? 0
@@ -64,7 +72,7 @@ import Testing
                 let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
                 #expect(json?.count == 1 && json?["error"] is String, "\(name): \(body)")
             }
-            let health = Self.exchange(Array("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: port)
+            let health = await Self.exchangeOffPool(Array("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: port)
             #expect(health.hasPrefix("HTTP/1.1 200"), "\(health)")
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
