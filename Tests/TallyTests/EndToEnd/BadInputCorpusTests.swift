@@ -89,6 +89,7 @@ import Testing
 
         for (name, _) in Self.definitions {
             let expected = Expected(Self.labels(corpus, name))
+            print("bad-input corpus, \(name): \(corpus.events.count) events, \(expected.counted) to count, rejected by reason \(expected.rejectedBy.sorted { $0.key < $1.key })")
             #expect(expected.counted > corpus.events.count / 2 && expected.rejected > 30, "the corpus exercises \(name)")
             let status = try Self.waitForAll(base, name, corpus.events.count)
             #expect((status["events"] as? NSNumber)?.intValue == expected.counted, "\(name) events")
