@@ -35,6 +35,7 @@ public struct HTTPServer: Service {
         let router = Self.router(queries: queries, metrics: metrics, limits: limits)
         self.application = Application(
             router: router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [MalformedRequestHandler()])),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "tally"),
             onServerRunning: { channel in await onListening(host, channel.localAddress?.port ?? port) },
             logger: logger)

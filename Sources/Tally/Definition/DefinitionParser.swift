@@ -35,7 +35,7 @@ public struct DefinitionParser {
         guard let root = object(json, "$", allowed: Self.rootKeys, what: "a JSON object") else { return nil }
         let name = requiredString(root, "name", "$")
         if let name, !Self.isValidName(name) {
-            report("$.name", "\"\(name)\" is not a valid name", "lowercase letters, digits and _, starting with a letter, at most 63 characters")
+            report("$.name", "\(quoted(name)) is not a valid name", "lowercase letters, digits and _, starting with a letter, at most 63 characters")
         }
         let source = requiredString(root, "source", "$")
         if let source { checkTopic(source, "$.source") }
@@ -82,7 +82,7 @@ public struct DefinitionParser {
                 (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c)
                     || c == 0x2E || c == 0x5F || c == 0x2D
             }
-        if !ok { report(path, "\"\(t)\" is not a valid Kafka topic name", "1 to 249 of a-z A-Z 0-9 . _ -") }
+        if !ok { report(path, "\(quoted(t)) is not a valid Kafka topic name", "1 to 249 of a-z A-Z 0-9 . _ -") }
     }
 
     // MARK: where
@@ -156,7 +156,7 @@ public struct DefinitionParser {
         for (i, item) in items.enumerated() {
             guard let p = fieldPath(item, "\(path)[\(i)]") else { ok = false; continue }
             if out.contains(p) {
-                report("\(path)[\(i)]", "\"\(p)\" is listed twice", "each field once")
+                report("\(path)[\(i)]", "\(quoted(p.text)) is listed twice", "each field once")
                 ok = false
             }
             out.append(p)
@@ -251,7 +251,7 @@ public struct DefinitionParser {
         guard let obj = object(json, path, allowed: ["name", "fn", "field"], what: "{\"name\":…,\"fn\":…,\"field\":…}") else { return nil }
         let name = requiredString(obj, "name", path)
         if let name, !Self.isValidName(name) {
-            report("\(path).name", "\"\(name)\" is not a valid name", "lowercase letters, digits and _, starting with a letter")
+            report("\(path).name", "\(quoted(name)) is not a valid name", "lowercase letters, digits and _, starting with a letter")
         }
         var fn: AggregateSpec.Function? = nil
         let fns = AggregateSpec.Function.allCases.map(\.rawValue).joined(separator: ", ")
@@ -283,9 +283,9 @@ public struct DefinitionParser {
         var seen: Set<String> = []
         for m in members {
             if !allowed.contains(m.key) {
-                report(path == "$" ? "$.\(m.key)" : "\(path).\(m.key)", "unknown field", "one of \(allowed.joined(separator: ", "))")
+                report(Self.memberPath(path, m.key), "unknown field", "one of \(allowed.joined(separator: ", "))")
             } else if !seen.insert(m.key).inserted {
-                report("\(path).\(m.key)", "given twice", "each field once")
+                report(Self.memberPath(path, m.key), "given twice", "each field once")
             }
         }
         return json
@@ -321,12 +321,32 @@ public struct DefinitionParser {
         return p
     }
 
+    /// `s` as a JSON string literal (so a newline or a quote cannot break the one-line message),
+    /// cut after 40 characters.
+    func quoted(_ s: String) -> String {
+        var out: [UInt8] = []
+        JSONWriter.appendString(s.count > 40 ? String(s.prefix(40)) : s, to: &out)
+        return String(decoding: out, as: UTF8.self) + (s.count > 40 ? "…" : "")
+    }
+
+    /// The JSON path of member `key` of the object at `path`: `$.key` for a plain identifier,
+    /// else `$["key"]` with the key as a JSON string, so every path reads back unambiguously.
+    static func memberPath(_ path: String, _ key: String) -> String {
+        let b = key.utf8
+        let plain = b.first.map { (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x5F } == true
+            && b.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x5F }
+        if plain { return "\(path).\(key)" }
+        var out: [UInt8] = []
+        JSONWriter.appendString(key, to: &out)
+        return "\(path)[\(String(decoding: out, as: UTF8.self))]"
+    }
+
     func describe(_ v: JSONValue) -> String {
         switch v {
         case .null: return "null"
         case .bool(let b): return "\(b)"
         case .number(let n): return n == n.rounded() && abs(n) < 1e15 ? "\(Int64(n))" : "\(n)"
-        case .string(let s): return "\"\(s.count > 40 ? String(s.prefix(40)) + "…" : s)\""
+        case .string(let s): return quoted(s)
         case .array: return "a list"
         case .object: return "an object"
         }

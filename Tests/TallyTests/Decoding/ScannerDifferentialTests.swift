@@ -3,7 +3,7 @@ import Testing
 @testable import Tally
 
 /// Differential test: `EventScanner` against Foundation's `JSONSerialization` over generated and
-/// mutated JSON. The verdict (valid or not) must agree on every input, and every planned field of
+/// mutated JSON, random bytes and mutated order events (`ScannerDifferentialTests+Inputs.swift`). The verdict (valid or not) must agree on every input, and every planned field of
 /// a valid object must equal what Foundation parsed.
 ///
 /// `TALLY_FUZZ_CASES` sets the number of inputs (default 20,000), `TALLY_FUZZ_SEED` the seed.
@@ -399,17 +399,13 @@ import Testing
     }
 
     @Test func scannerAgreesWithFoundationOnGeneratedAndMutatedInputs() {
-        let scanner = EventScanner(plan: FieldPlan(Self.planPaths.map { FieldPath($0)! }))
+        let scanner = EventScanner(plan: FieldPlan((Self.planPaths + Self.orderPaths).map { FieldPath($0)! }))
         var g = Generator(rng: SplitMix64(state: Self.seed))
         var t = Counts()
         let clock = ContinuousClock()
         let started = clock.now
         while t.compared < Self.caseCount {
-            var input = g.document()
-            if g.rng.chance(0.6) {
-                input = Self.mutate(input, &g)
-                if g.rng.chance(0.25) { input = Self.mutate(input, &g) }
-            }
+            let input = Self.nextInput(&g)
             if Self.looksLikeOtherEncoding(input) { t.skipped += 1; continue }
             Self.check(input, scanner: scanner, into: &t)
         }

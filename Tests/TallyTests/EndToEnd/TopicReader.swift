@@ -7,6 +7,10 @@ enum TopicReader {
         var key: String
         var value: String
         var headers: [String: String]
+        var partition: Int32 = -1
+        var offset: Int64 = -1
+        /// The value's exact bytes (`value` is their lossy UTF-8 reading).
+        var payload: [UInt8] = []
     }
 
     /// Every message of `topic` (all partitions), stopping after `quiet` seconds without new ones.
@@ -25,7 +29,8 @@ enum TopicReader {
                 for h in m.headers() { headers[h.name] = String(decoding: h.value, as: UTF8.self) }
                 out.append(Record(
                     key: m.key.map { String(decoding: $0, as: UTF8.self) } ?? "",
-                    value: String(decoding: m.payload, as: UTF8.self), headers: headers))
+                    value: String(decoding: m.payload, as: UTF8.self), headers: headers,
+                    partition: m.partition, offset: m.offset, payload: Array(m.payload)))
             }
             if batch.count > 0 { lastNew = Date() }
             batch.release()
