@@ -36,6 +36,12 @@ extension Engine: QueryService {
             let arity = rt.definition.groupBy.count
             guard key.count == arity else { return .failure(.wrongKeyArity(expected: arity, got: key.count)) }
             if let from, let to, from > to { return .failure(.badParameter("from is after to")) }
+            if let span = closedSpan(rt, from: from, to: to) {
+                let count = (span.last - span.first) / rt.definition.window.slide + 1
+                if count > Self.maxWindowsPerRequest {
+                    return .failure(.badParameter("the range holds \(count) windows, at most \(Self.maxWindowsPerRequest) per request: narrow it with from and to"))
+                }
+            }
             // URL values are text: try each as a string, then as a number or boolean where it reads as one.
             let candidates = key.map { v -> [GroupKey.Value] in
                 var c: [GroupKey.Value] = [.string(v)]
@@ -59,6 +65,22 @@ extension Engine: QueryService {
         }
     }
 
+    /// Most closed windows one key request may read (one store read each): without `from` the
+    /// latest ones; a `from`/`to` range holding more is refused.
+    static let maxWindowsPerRequest: Int64 = 10_000
+
+    /// First and last start of the retained closed windows within `from`...`to`, if any.
+    func closedSpan(_ rt: DefinitionRuntime, from: Int64?, to: Int64?) -> (first: Int64, last: Int64)? {
+        guard let closed = rt.op.closedThrough else { return nil }
+        let slide = rt.definition.window.slide
+        let oldest = rt.op.watermark.map { $0 - config.retention } ?? closed
+        let last = min(to ?? closed, closed)
+        // Without `from`, the latest windows only: one request reads at most a page of them.
+        let earliest = from ?? (last - (Self.maxWindowsPerRequest - 1) * slide)
+        let first = WindowMath.floorMultiple(max(earliest, oldest), slide)
+        return first <= last ? (first, last) : nil
+    }
+
     /// Open windows from memory, closed ones from results not yet checkpointed and from the store.
     func windows(_ rt: DefinitionRuntime, key: [UInt8], from: Int64?, to: Int64?) -> [KeyWindows.Window] {
         var byStart: [Int64: KeyWindows.Window] = [:]
@@ -71,14 +93,10 @@ extension Engine: QueryService {
             v.append(0x7D)
             byStart[start] = KeyWindows.Window(start: start, end: start + size, isFinal: final, valuesJSON: String(decoding: v, as: UTF8.self))
         }
-        if let closed = rt.op.closedThrough {
-            let oldest = rt.op.watermark.map { $0 - config.retention } ?? closed
-            let first = WindowMath.floorMultiple(max(from ?? oldest, oldest), slide)
-            let last = min(to ?? closed, closed)
-            if first <= last {
-                for r in store.closedResults(rt.definition.name, key: key, width: rt.definition.aggregates.count, starts: stride(from: first, through: last, by: Int64.Stride(slide))) {
-                    add(r.start, r.values, final: true)
-                }
+        if let span = closedSpan(rt, from: from, to: to) {
+            let starts = stride(from: span.first, through: span.last, by: Int64.Stride(slide))
+            for r in store.closedResults(rt.definition.name, key: key, width: rt.definition.aggregates.count, starts: starts) {
+                add(r.start, r.values, final: true)
             }
         }
         for r in rt.pendingClosed where r.key == key { add(r.start, r.values, final: true) }

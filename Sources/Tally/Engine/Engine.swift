@@ -52,7 +52,7 @@ public final class Engine: @unchecked Sendable {
         // they are delivered, so a result that timed out would be lost for good.
         if producerConfig["message.timeout.ms"] == nil { producerConfig["message.timeout.ms"] = "0" }
         producer = try Producer(config: producerConfig)
-        healthStatus = HealthStatus(status: "restoring", ready: false, detail: "reading state from \(config.statePath)")
+        healthStatus = HealthStatus(status: "restoring", ready: false, detail: "reading the stored state")
     }
 
     /// Asks the loop to stop after its current step; `run()` then checkpoints and returns.

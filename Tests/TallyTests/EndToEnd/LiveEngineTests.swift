@@ -187,6 +187,9 @@ import Testing
         #expect(unknown.status == 404 && (unknown.json as? [String: Any])?["error"] != nil)
         let arity = try HTTPGet.get("\(base)/queries/live/keys/a/b")
         #expect(arity.status == 400 && (arity.json as? [String: Any])?["error"] != nil)
+        // A range of more windows than one request may read (30 days of 1-minute windows) is refused.
+        let wide = try HTTPGet.get("\(base)/queries/live/keys/c1?from=0")
+        #expect(wide.status == 400 && ((wide.json as? [String: Any])?["error"] as? String)?.contains("at most 10000") == true)
         let bad = try HTTPGet.get("\(base)/queries/live/keys/c1?from=yesterday")
         #expect(bad.status == 400 && (bad.json as? [String: Any])?["error"] != nil)
     }
