@@ -139,7 +139,14 @@ struct RunCommand: AsyncParsableCommand {
             try await group.run()
         } catch {
             printError("tally run: \(error)")
-            throw ExitCode(1)
+            // Exit here, without closing the state: after a failed write (a full disk) RocksDB
+            // would try to write again while closing. The last checkpoint is synced already.
+            fflush(nil)
+            #if canImport(Glibc)
+            Glibc.exit(1)
+            #else
+            Darwin.exit(1)
+            #endif
         }
         withExtendedLifetime(broker) {}
     }

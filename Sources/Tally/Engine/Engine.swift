@@ -78,7 +78,7 @@ public final class Engine: @unchecked Sendable {
         }
         let final = try checkpoint()
         closeConsumer(within: 5)
-        store.close()
+        store.close(flushing: final)
         if final {
             logger.info("stopped after a final checkpoint")
         } else {

@@ -45,8 +45,27 @@ public final class StateStore {
         }
     }
 
-    /// Closes the database.
-    public func close() { db.close() }
+    /// Closes the database. With `flushing` (a clean stop), first writes the memtables to table
+    /// files so that the next start has no log to replay; never after a failed write (RocksDB
+    /// then refuses further writes, and some builds abort on them).
+    public func close(flushing: Bool = false) {
+        if flushing { try? db.flush() }
+        db.close()
+    }
+
+    /// Refuses a write that would leave less than `StateStore.reserve` free on the state volume:
+    /// RocksDB meeting a full disk mid-write stops accepting writes (and some builds abort), so
+    /// the engine stops cleanly first, with the way out.
+    func ensureSpace(for bytes: Int) throws(StateError) {
+        var fs = statvfs()
+        guard statvfs(path, &fs) == 0 else { return }
+        let free = Int(fs.f_bavail) * Int(fs.f_frsize)
+        guard free < Self.reserve + 2 * bytes else { return }
+        throw StateError("state \(path): No space left on device: \(free / 1024) KiB free, a checkpoint needs about \((Self.reserve + 2 * bytes) / 1024) KiB. Free space on that volume (or move the folder to a larger one) and start again: Tally resumes from its last checkpoint")
+    }
+
+    /// Space kept free on the state volume for RocksDB's own files (logs, flushes, manifests).
+    static let reserve = 1 << 20
 
     static func makeFolder(_ path: String) throws(StateError) {
         var st = stat()
@@ -71,7 +90,13 @@ public final class StateStore {
 
     func wrap<T>(_ what: String, _ body: () throws(RocksDBError) -> T) throws(StateError) -> T {
         do { return try body() } catch {
-            throw StateError("state \(path): \(what): \(error.message)")
+            var hint = ""
+            if error.message.contains("No space left") {
+                hint = ". Free space on that volume (or move the folder to a larger one) and start again: Tally resumes from its last checkpoint"
+            } else if error.message.contains("Corruption") {
+                hint = ". The folder is damaged: move it away (Tally then recomputes from the earliest offsets still in Kafka) or run with --reset-state for the definitions concerned"
+            }
+            throw StateError("state \(path): \(what): \(error.message)\(hint)")
         }
     }
 
@@ -215,6 +240,9 @@ public final class StateStore {
             throw StateError("checkpoint: \(error.message)")
         }
         let count = batch.count
+        var bytes = 0
+        for p in puts { bytes += p.key.count + p.value.count + 16 }
+        try ensureSpace(for: bytes)
         try wrap("write checkpoint") { () throws(RocksDBError) in try db.write(batch, sync: true) }
         return count
     }
