@@ -8,16 +8,7 @@ import Testing
 /// The server as the executable runs it: a `Service` in a `ServiceGroup`, on a real socket.
 @Suite struct HTTPServerServiceTests {
     @Test func servesOnLoopbackSurvivesAHugeRequestAndStopsGracefully() async throws {
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let logger = Logger(label: "tally.http.test")
-        let server = HTTPServer(
-            queries: FakeQueryService(), host: "127.0.0.1", port: 0, metrics: TallyMetrics.bootstrap(), logger: logger,
-            onListening: { _, port in portContinuation.yield(port) })
-        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+        try await withRunningServer { port in
             #expect(port > 0)
 
             let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(10)))
@@ -42,9 +33,6 @@ import Testing
             let again = try await second.execute(.init("/queries/global", method: .get))
             #expect(again.status == .ok)
             try await second.shutdown()
-
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()  // run() returns once the server has stopped
         }
     }
 }

@@ -51,16 +51,7 @@ import Testing
     }
 
     @Test func requestsTheParserRefusesGetAJSONError() async throws {
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let logger = Logger(label: "tally.http.test")
-        let server = HTTPServer(
-            queries: FakeQueryService(), host: "127.0.0.1", port: 0, metrics: TallyMetrics.bootstrap(), logger: logger,
-            onListening: { _, port in portContinuation.yield(port) })
-        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+        try await withRunningServer { port in
             for (name, bytes) in Self.requests {
                 let answer = await Self.exchangeOffPool(bytes, port: port)
                 let parts = answer.components(separatedBy: "\r\n\r\n")
@@ -74,8 +65,6 @@ import Testing
             }
             let health = await Self.exchangeOffPool(Array("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8), port: port)
             #expect(health.hasPrefix("HTTP/1.1 200"), "\(health)")
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 }

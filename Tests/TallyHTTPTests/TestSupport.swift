@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import HummingbirdTesting
 import Testing
 import TallyHTTP
@@ -34,3 +36,22 @@ func errorMessage(_ response: TestResponse, sourceLocation: SourceLocation = #_s
 
 /// The body as text.
 func text(_ response: TestResponse) -> String { String(buffer: response.body) }
+
+/// Runs the server as the executable does (a `Service` in a `ServiceGroup`, on a free loopback
+/// port) around `body`, which gets the port; then shuts it down gracefully and waits for it.
+func withRunningServer(_ body: (Int) async throws -> Void) async throws {
+    let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+    let logger = Logger(label: "tally.http.test")
+    let server = HTTPServer(
+        queries: FakeQueryService(), host: "127.0.0.1", port: 0, metrics: TallyMetrics.bootstrap(), logger: logger,
+        onListening: { _, port in portContinuation.yield(port) })
+    let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        try await body(port)
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()  // run() returns once the server has stopped
+    }
+}

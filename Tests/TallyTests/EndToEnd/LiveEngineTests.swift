@@ -50,10 +50,7 @@ import Testing
         }
 
         func produce(_ lines: [String], name: String) throws {
-            let file = dir.url.appendingPathComponent("\(name).jsonl")
-            try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
-            let r = try TallyBinary.run(["produce", "--bootstrap", bootstrap, "--topic", "orders", "--key-field", "customer_id", file.path])
-            guard r.status == 0 else { throw TestFailure("produce failed: \(r.stderr)") }
+            try TallyBinary.produce(lines, bootstrap: bootstrap, keyField: "customer_id", in: dir.url, name: name)
         }
 
         func engine(_ name: String, extra: [String] = [], definition: String? = nil) throws -> ChildProcess {

@@ -27,10 +27,7 @@ import Testing
         }
 
         func produce(_ lines: ArraySlice<String>, name: String) throws {
-            let file = dir.url.appendingPathComponent("\(name).jsonl")
-            try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
-            let r = try TallyBinary.run(["produce", "--bootstrap", bootstrap, "--topic", "orders", file.path])
-            guard r.status == 0 else { throw TestFailure("produce failed: \(r.stderr)") }
+            try TallyBinary.produce(lines, bootstrap: bootstrap, in: dir.url, name: name)
         }
 
         func engine(_ state: String, name: String) throws -> ChildProcess {

@@ -16,6 +16,17 @@ enum TallyBinary {
         var stderr: String
     }
 
+    /// `tally produce` of `lines` (written to `dir/name.jsonl`) into `topic`; throws when it fails.
+    static func produce<S: Sequence>(
+        _ lines: S, bootstrap: String, topic: String = "orders", keyField: String? = nil, in dir: URL, name: String
+    ) throws where S.Element == String {
+        let file = dir.appendingPathComponent("\(name).jsonl")
+        try (lines.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        let key = keyField.map { ["--key-field", $0] } ?? []
+        let r = try run(["produce", "--bootstrap", bootstrap, "--topic", topic] + key + [file.path])
+        guard r.status == 0 else { throw TestFailure("produce failed: \(r.stderr)") }
+    }
+
     /// Runs `tally args…` to completion, capturing both streams.
     static func run(_ args: [String]) throws -> Output {
         let p = Process()
