@@ -10,7 +10,12 @@ public struct KafkaMessage {
     /// Its offset in the partition.
     public let offset: Int64
     /// Its timestamp in epoch milliseconds (create or log-append time), nil when it has none.
-    public let timestamp: Int64?
+    /// Read when asked (a call into librdkafka), not for every message.
+    public var timestamp: Int64? {
+        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let ts = rd_kafka_message_timestamp(message, &type)
+        return type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0 ? nil : ts
+    }
     /// The key, nil when the message has none.
     public let key: UnsafeRawBufferPointer?
     /// The value (empty for a null value or an error).
@@ -30,9 +35,6 @@ public struct KafkaMessage {
         self.topic = topic
         partition = m.partition
         offset = m.offset
-        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
-        let ts = rd_kafka_message_timestamp(message, &type)
-        timestamp = type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE || ts < 0 ? nil : ts
         key = m.key.map { UnsafeRawBufferPointer(start: $0, count: m.key_len) }
         payload = UnsafeRawBufferPointer(start: m.payload, count: m.payload.map { _ in m.len } ?? 0)
         isPartitionEOF = m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF

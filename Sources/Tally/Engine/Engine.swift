@@ -24,6 +24,10 @@ public final class Engine: @unchecked Sendable {
     var nextCheckpoint: Int64 = 0
     /// Watches the broker while the loop runs (set by `run`).
     let monitor = Mutex<BrokerMonitor?>(nil)
+    /// The pipeline of the last message's topic: messages of a batch share one topic String, so
+    /// the identity check is one compare instead of hashing the name per message.
+    var lastTopic = ""
+    var lastPipeline: TopicPipeline?
     var scratchKey: [UInt8] = []
     var scratchValue: [UInt8] = []
     /// Counters since start, for metrics and tests.
@@ -51,6 +55,9 @@ public final class Engine: @unchecked Sendable {
         // Results wait for the broker however long it is away: a checkpoint only happens once
         // they are delivered, so a result that timed out would be lost for good.
         if producerConfig["message.timeout.ms"] == nil { producerConfig["message.timeout.ms"] = "0" }
+        // zstd's fastest level: results are small JSON records that compress well anyway, and
+        // compressing runs on the core the loop shares with the fetch thread.
+        if producerConfig["compression.level"] == nil { producerConfig["compression.level"] = "1" }
         producer = try Producer(config: producerConfig)
         healthStatus = HealthStatus(status: "restoring", ready: false, detail: "reading the stored state")
     }
@@ -141,7 +148,7 @@ public final class Engine: @unchecked Sendable {
             }
             return
         }
-        guard let pipeline = pipelineByTopic[m.topic] else { return }
+        guard let pipeline = pipeline(of: m.topic) else { return }
         let p = Int(m.partition)
         let position = pipeline.position(p)
         if position >= 0 && m.offset < position { offsetsWentBack(pipeline, partition: m.partition, from: position, to: m.offset) }
@@ -155,7 +162,7 @@ public final class Engine: @unchecked Sendable {
                 rt.setNext(p, m.offset + 1)
                 let outcome: EventOutcome
                 switch scan {
-                case .object: outcome = rt.op.process(view, partition: m.partition, recordTime: m.timestamp, now: now)
+                case .object: outcome = rt.op.process(view, partition: m.partition, recordTime: rt.op.usesRecordTime ? m.timestamp : nil, now: now)
                 case .notAnObject: rt.op.reject(partition: m.partition, now: now); outcome = .rejected(.notAnObject)
                 case .invalid: rt.op.reject(partition: m.partition, now: now); outcome = .rejected(.invalidJSON)
                 }
@@ -168,6 +175,13 @@ public final class Engine: @unchecked Sendable {
                 if !rt.op.results.isEmpty { try emit(rt) }
             }
         }
+    }
+
+    @inline(__always) func pipeline(of topic: String) -> TopicPipeline? {
+        if topic == lastTopic, let p = lastPipeline { return p }
+        lastTopic = topic
+        lastPipeline = pipelineByTopic[topic]
+        return lastPipeline
     }
 
     /// A stored offset that is gone (retention, or a recreated topic): the events in between are

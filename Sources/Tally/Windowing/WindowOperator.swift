@@ -73,6 +73,9 @@ public final class WindowOperator {
         layout = AggregateLayout(definition.aggregates, plan: &plan)
     }
 
+    /// Whether events take the Kafka record's timestamp (the definition has no `time`).
+    public var usesRecordTime: Bool { timeSlot < 0 }
+
     /// Number of (key, slice) accumulators alive.
     public var liveAccumulators: Int { accTable.count }
     /// Current watermark.
