@@ -30,6 +30,8 @@ public final class WindowOperator {
     var keyRefs: [Int32] = []
     var freeKeys: [Int32] = []
     var keyScratch: [UInt8] = []
+    /// Per key id, its row while a sliding window's slices are combined (-1 otherwise).
+    var combineRow: [Int32] = []
 
     // Slice accumulators in flat arrays; `index` finds the one of (key, slice start).
     var accValues: [Double] = []
@@ -314,26 +316,36 @@ public final class WindowOperator {
             }
             return
         }
+        // Slices are combined per key into rows of `combined`; `combineRow` maps a key id to its
+        // row (-1: none yet) and is reset after the window, so no hashing per accumulator.
+        if combineRow.count < keys.count {
+            combineRow.append(contentsOf: repeatElement(-1, count: keys.count - combineRow.count))
+        }
         var order: [Int32] = []
-        var position: [Int32: Int] = [:]
         var combined: [Double] = []
         let stride = layout.stride
         accValues.withUnsafeBufferPointer { buf in
-            var s = start
-            while s < end {
-                for a in slices[s] ?? [] {
-                    let k = accKey[Int(a)]
-                    if let only = onlyKeys, !only.contains(k) { continue }
-                    let src = buf.baseAddress! + Int(a) * stride
-                    if let p = position[k] {
-                        combined.withUnsafeMutableBufferPointer { layout.combine($0.baseAddress! + p * stride, src) }
-                    } else {
-                        position[k] = order.count
-                        order.append(k)
-                        combined.append(contentsOf: UnsafeBufferPointer(start: src, count: stride))
+            combineRow.withUnsafeMutableBufferPointer { row in
+                var s = start
+                while s < end {
+                    if let accs = slices[s] {
+                        for a in accs {
+                            let k = accKey[Int(a)]
+                            if let only = onlyKeys, !only.contains(k) { continue }
+                            let src = buf.baseAddress! + Int(a) * stride
+                            let r = Int(row[Int(k)])
+                            if r >= 0 {
+                                combined.withUnsafeMutableBufferPointer { layout.combine($0.baseAddress! + r * stride, src) }
+                            } else {
+                                row[Int(k)] = Int32(order.count)
+                                order.append(k)
+                                combined.append(contentsOf: UnsafeBufferPointer(start: src, count: stride))
+                            }
+                        }
                     }
+                    s += slide
                 }
-                s += slide
+                for k in order { row[Int(k)] = -1 }
             }
         }
         combined.withUnsafeBufferPointer { buf in
