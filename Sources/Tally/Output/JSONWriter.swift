@@ -86,8 +86,11 @@ public enum JSONWriter {
         var scale = 1.0
         for d in 0...6 {
             let scaled = v * scale
-            if scaled == scaled.rounded(), abs(scaled) < 9_007_199_254_740_992, Double(Int64(scaled)) / scale == v {
-                var n = Int64(scaled), digits = d
+            // Whole when truncating changes nothing (no libm call); |scaled| < 2^53 makes it exact.
+            if abs(scaled) < 9_007_199_254_740_992, case let whole = Int64(scaled), Double(whole) == scaled,
+                Double(whole) / scale == v
+            {
+                var n = whole, digits = d
                 while digits > 0 && n % 10 == 0 { n /= 10; digits -= 1 }  // the same rational, shorter
                 putDecimal(n, fractionDigits: digits, &c)
                 return

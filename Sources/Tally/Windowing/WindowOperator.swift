@@ -28,6 +28,8 @@ public final class WindowOperator {
     var keyLength: [Int32] = []
     var keyGarbage = 0
     var keyRefs: [Int32] = []
+    /// Per key, the slice and accumulator of its latest counted event (slice `.min`: none).
+    var keyLast: [(slice: Int64, acc: Int32)] = []
     var freeKeys: [Int32] = []
     var keyScratch: [UInt8] = []
     /// Per key id, its row while a sliding window's slices are combined (-1 otherwise).
@@ -121,7 +123,17 @@ public final class WindowOperator {
         let sliceStart = WindowMath.floorMultiple(time, slide)
         if let c = closedThrough, sliceStart <= c { return .late }
         // 5. One slice update.
-        let acc = accumulator(key: internKey(), slice: sliceStart)
+        let key = internKey()
+        // Most events of a key fall in the slice its previous event did: that accumulator is
+        // remembered per key, which spares a probe of the accumulator table.
+        let acc: Int32
+        let last = keyLast[Int(key)]
+        if last.slice == sliceStart {
+            acc = last.acc
+        } else {
+            acc = accumulator(key: key, slice: sliceStart)
+            keyLast[Int(key)] = (sliceStart, acc)
+        }
         accValues.withUnsafeMutableBufferPointer { buf in
             layout.update(buf.baseAddress! + Int(acc) * layout.stride, view)
         }
@@ -149,6 +161,7 @@ public final class WindowOperator {
             k = free
             keys[Int(k)] = keyScratch
             keyRefs[Int(k)] = 0
+            keyLast[Int(k)] = (.min, -1)
             keyHashes[Int(k)] = h
             keyOffset[Int(k)] = Int32(keyArena.count)
             keyLength[Int(k)] = Int32(keyScratch.count)
@@ -156,6 +169,7 @@ public final class WindowOperator {
             k = Int32(keys.count)
             keys.append(keyScratch)
             keyRefs.append(0)
+            keyLast.append((.min, -1))
             keyHashes.append(h)
             keyOffset.append(Int32(keyArena.count))
             keyLength.append(Int32(keyScratch.count))
@@ -279,6 +293,7 @@ public final class WindowOperator {
             for a in slices.removeValue(forKey: s) ?? [] {
                 let k = accKey[Int(a)]
                 accTable.remove(a, hash: FastHash.hash(k, s, seed: hashSeed))
+                if keyLast[Int(k)].acc == a { keyLast[Int(k)] = (.min, -1) }
                 dirty[Int(a)] = false
                 changed[Int(a)] = false
                 if persisted[Int(a)] {
