@@ -74,6 +74,7 @@ extension Engine {
             return false
         }
         if inFlight > 0 { FailPoint.hit("checkpoint.flushed") }
+        let flushed = Clock.now()
         let now = Clock.now()
         var commits: [TopicPartitionOffset] = []
         try lock.withLock {
@@ -85,7 +86,7 @@ extension Engine {
             }
             let entries = try store.checkpoint(parts, at: now)
             FailPoint.hit("checkpoint.written")
-            logger.debug("checkpoint: \(entries) state entries, \(Clock.now() - started) ms")
+            logger.debug("checkpoint: \(entries) state entries, \(Clock.now() - started) ms (\(flushed - started) ms waiting for the producer)")
             for rt in runtimes { rt.pendingClosed.removeAll(keepingCapacity: true) }
             lastCheckpoint = now
             for pipeline in pipelines {
