@@ -211,13 +211,26 @@ public final class StateStore {
             part.op.drainChanges(
                 put: { key, slice, values in familyPuts.append((StateKeys.slice(key: key, start: slice), StateKeys.encode(values))) },
                 delete: { key, slice in deletes.append((family, StateKeys.slice(key: key, start: slice))) })
-            var buckets: [[UInt8]: [UInt8]] = [:]
+            // Closed results by window start, each start's in its buckets (a window's results
+            // come out together, so the current start's buckets are found without hashing).
+            var bucketsByStart: [Int64: [[UInt8]]] = [:]
+            var currentStart: Int64? = nil
+            var current: [[UInt8]] = []
             for r in part.closed {
-                StateKeys.appendClosed(
-                    key: r.key, values: r.values,
-                    to: &buckets[StateKeys.closed(start: r.start, bucket: StateKeys.bucket(r.key)), default: []])
+                if r.start != currentStart {
+                    if let s = currentStart { bucketsByStart[s] = current }
+                    currentStart = r.start
+                    current = bucketsByStart.removeValue(forKey: r.start)
+                        ?? Array(repeating: [], count: StateKeys.closedBuckets)
+                }
+                StateKeys.appendClosed(key: r.key, values: r.values, to: &current[Int(StateKeys.bucket(r.key))])
             }
-            for (k, v) in buckets { familyPuts.append((k, v)) }
+            if let s = currentStart { bucketsByStart[s] = current }
+            for (start, buckets) in bucketsByStart {
+                for (b, blob) in buckets.enumerated() where !blob.isEmpty {
+                    familyPuts.append((StateKeys.closed(start: start, bucket: UInt8(b)), blob))
+                }
+            }
             familyPuts.sort { $0.key.lexicographicallyPrecedes($1.key) }
             puts += familyPuts.map { (family, $0.key, $0.value) }
             if let cutoff = part.expireBefore {
