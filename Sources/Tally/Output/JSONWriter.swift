@@ -10,11 +10,7 @@ public enum JSONWriter {
 
     /// Appends `bytes` as a quoted JSON string.
     public static func appendString<C: Collection>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8 {
-        ByteCursor.append(to: &out, reserving: maxStringBytes(bytes.count)) { c in
-            c.put(0x22)
-            for b in bytes { putEscaped(b, &c) }
-            c.put(0x22)
-        }
+        ByteCursor.append(to: &out, reserving: maxStringBytes(bytes.count)) { putString(bytes, &$0) }
     }
 
     /// Appends a string.
@@ -23,7 +19,7 @@ public enum JSONWriter {
     }
 
     /// Writes `bytes` as a quoted JSON string.
-    @inline(__always) static func putString(_ bytes: UnsafeBufferPointer<UInt8>, _ c: inout ByteCursor) {
+    @inline(__always) static func putString<C: Collection>(_ bytes: C, _ c: inout ByteCursor) where C.Element == UInt8 {
         c.put(0x22)
         for b in bytes { putEscaped(b, &c) }
         c.put(0x22)

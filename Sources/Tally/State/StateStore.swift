@@ -61,8 +61,11 @@ public final class StateStore {
         guard statvfs(path, &fs) == 0 else { return }
         let free = Int(fs.f_bavail) * Int(fs.f_frsize)
         guard free < Self.reserve + 2 * bytes else { return }
-        throw StateError("state \(path): No space left on device: \(free / 1024) KiB free, a checkpoint needs about \((Self.reserve + 2 * bytes) / 1024) KiB. Free space on that volume (or move the folder to a larger one) and start again: Tally resumes from its last checkpoint")
+        throw StateError("state \(path): No space left on device: \(free / 1024) KiB free, a checkpoint needs about \((Self.reserve + 2 * bytes) / 1024) KiB. \(Self.fullVolumeWayOut)")
     }
+
+    /// What to do about a full state volume.
+    static let fullVolumeWayOut = "Free space on that volume (or move the folder to a larger one) and start again: Tally resumes from its last checkpoint"
 
     /// Space kept free on the state volume for RocksDB's own files (logs, flushes, manifests).
     static let reserve = 1 << 20
@@ -92,7 +95,7 @@ public final class StateStore {
         do { return try body() } catch {
             var hint = ""
             if error.message.contains("No space left") {
-                hint = ". Free space on that volume (or move the folder to a larger one) and start again: Tally resumes from its last checkpoint"
+                hint = ". " + Self.fullVolumeWayOut
             } else if error.message.contains("Corruption") {
                 hint = ". The folder is damaged: move it away (Tally then recomputes from the earliest offsets still in Kafka) or run with --reset-state for the definitions concerned"
             }
