@@ -4,7 +4,8 @@
 # events by kcat, then `tally run` (release) on bench/queries/{tumbling,hopping}.json. events/s =
 # events / (time from the first event counted to the last one), read from GET /queries every 20 ms;
 # peak RSS from /usr/bin/time; results checked against the peers' reference.
-# Env: RUNS (default 3), PEERS (regex passed to run.sh; default: skip the peers, reuse its build).
+# Env: RUNS (default 3), QUERIES (default "tumbling hopping"), TALLY (binary; default the release
+# build), PEERS (regex passed to run.sh; default: skip the peers, reuse its build).
 # Works in ./.bench-peers (ignored by git), built by ../shared/bench/peers/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,10 +19,12 @@ command -v kcat >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo 
 # The peers (and the patched broker, data and reference they need).
 PEERS=${PEERS:-'^$'} BENCH_OUT=$OUT RUNS=$RUNS bash "$PEERS_DIR/run.sh" > "$OUT/peers.log" 2>&1 || { tail -20 "$OUT/peers.log"; exit 1; }
 swift build -c release --product tally 2>&1 | tail -1
+# TALLY: the binary to measure (default the release build), e.g. a copy of an earlier build for A/B runs.
+TALLY=${TALLY:-$ROOT/.build/release/tally}
 N=$(wc -l < "$OUT/data/orders.tsv")
 RES=$OUT/data/tally-results.jsonl; : > "$RES"
 for run in $(seq "$RUNS"); do
-  for q in tumbling hopping; do
+  for q in ${QUERIES:-tumbling hopping}; do
     out_topic=$(python3 -c "import json;print(json.load(open('bench/queries/$q.json'))['name'])")
     "$OUT/build/mockbroker" orders:4 "$out_topic:4" "$out_topic.dlq:1" > "$OUT/data/broker.addr" 2>/dev/null & BPID=$!
     for _ in $(seq 100); do [ -s "$OUT/data/broker.addr" ] && break; sleep 0.1; done
@@ -30,7 +33,7 @@ for run in $(seq "$RUNS"); do
          -X queue.buffering.max.messages=1000000 -X queue.buffering.max.kbytes=1048576 -l "$OUT/data/orders.tsv"
     rm -rf "$OUT/data/tally-state"
     PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-    /usr/bin/time -f '%M' -o "$OUT/data/tally-time.txt" .build/release/tally run --queries "bench/queries/$q.json" \
+    /usr/bin/time -f '%M' -o "$OUT/data/tally-time.txt" "$TALLY" run --queries "bench/queries/$q.json" \
       --bootstrap "$BS" --state "$OUT/data/tally-state" --http "127.0.0.1:$PORT" > /dev/null 2> "$OUT/data/tally.err" & TPID=$!
     python3 - "$PORT" "$N" "$out_topic" > "$OUT/data/tally-rate.json" <<'PY'
 import json, sys, time, urllib.request

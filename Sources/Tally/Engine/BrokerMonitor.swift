@@ -58,8 +58,10 @@ final class BrokerMonitor: Sendable {
         }
     }
 
-    /// Logs and publishes a change of outage state; the engine's loop calls it every turn.
-    func report(now: Int64) {
+    /// Logs and publishes a change of outage state, and returns the current outage; the
+    /// engine's loop calls it every turn, `/health` on each request (so both agree).
+    @discardableResult
+    func report(now: Int64) -> Outage? {
         let current = outage(now: now)
         let previous = state.withLock { s -> Outage? in
             defer { s.reported = current }
@@ -72,6 +74,7 @@ final class BrokerMonitor: Sendable {
             up.record(1)
             logger.notice("broker reachable again after \((now - previous.since) / 1000) s")
         }
+        return current
     }
 
     /// A cluster id different from the first one seen, once (then it becomes the one expected).

@@ -11,7 +11,10 @@ final class DefinitionRuntime {
     /// reset (-1: nothing to check). Only those moments are checked: elsewhere offsets may skip
     /// legitimately (transaction markers, compaction).
     var expectFrom: [Int64] = []
+    /// Final results since the last checkpoint, for queries (the output stage stores them).
     var pendingClosed: [WindowResult] = []
+    /// Its position in the engine's runtimes.
+    var index = 0
     /// Counters already published to metrics.
     var published = RunStats()
 

@@ -49,7 +49,8 @@ extension Engine {
 
     /// The checkpoint, in this order:
     /// 1. update-mode definitions emit their changed windows (coalesced per interval);
-    /// 2. flush the producer: every result emitted so far is acknowledged by Kafka;
+    /// 2. wait for the output stage, then flush the producer: every result emitted so far is
+    ///    acknowledged by Kafka;
     /// 3. one synced RocksDB WriteBatch: changed slices, retained closed results, next offsets,
     ///    watermarks, closing positions and counters of every definition;
     /// 4. commit the same offsets to Kafka (advisory, for lag monitoring; restart trusts RocksDB).
@@ -65,13 +66,22 @@ extension Engine {
                 if !rt.op.results.isEmpty { try emit(rt) }
             }
         }
+        try output.drain()
         let inFlight = producer.pendingCount
-        do {
-            try producer.flush(timeout: .milliseconds(config.flushTimeout))
-        } catch let error as KafkaError where error.code == KafkaError.timedOut {
-            metrics.checkpointsPostponed.increment()
-            logger.warning("checkpoint postponed: \(producer.pendingCount) message(s) not yet acknowledged by the broker")
-            return false
+        // Waited for in short steps, so that the broker's state reaches the log and metrics
+        // while the wait lasts (the loop publishes it).
+        let deadline = Clock.now() + config.flushTimeout
+        while true {
+            do {
+                try producer.flush(timeout: .milliseconds(max(1, min(250, deadline - Clock.now()))))
+                break
+            } catch let error as KafkaError where error.code == KafkaError.timedOut {
+                monitor.withLock { $0 }?.report(now: Clock.now())
+                if Clock.now() < deadline { continue }
+                metrics.checkpointsPostponed.increment()
+                logger.warning("checkpoint postponed: \(producer.pendingCount) message(s) not yet acknowledged by the broker")
+                return false
+            }
         }
         if inFlight > 0 { FailPoint.hit("checkpoint.flushed") }
         let flushed = Clock.now()
@@ -80,7 +90,7 @@ extension Engine {
         try lock.withLock {
             let parts = runtimes.map { rt in
                 StateStore.Part(
-                    op: rt.op, closed: rt.pendingClosed,
+                    op: rt.op, closed: output.takeClosed(rt.index),
                     expireBefore: rt.op.watermark.map { $0 - config.retention },
                     offsets: rt.offsets, stats: rt.stats)
             }

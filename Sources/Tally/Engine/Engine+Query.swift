@@ -1,7 +1,7 @@
 extension Engine: QueryService {
     public func health() -> HealthStatus {
         let status = lock.withLock { healthStatus }
-        guard status.ready, let outage = monitor.withLock({ $0 })?.outage() else { return status }
+        guard status.ready, let outage = monitor.withLock({ $0 })?.report(now: Clock.now()) else { return status }
         return HealthStatus(
             status: "degraded", ready: false,
             detail: "broker unreachable for \((Clock.now() - outage.since) / 1000) s: \(outage.error)")

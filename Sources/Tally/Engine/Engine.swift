@@ -28,8 +28,8 @@ public final class Engine: @unchecked Sendable {
     /// the identity check is one compare instead of hashing the name per message.
     var lastTopic = ""
     var lastPipeline: TopicPipeline?
-    var scratchKey: [UInt8] = []
-    var scratchValue: [UInt8] = []
+    /// The emit step's thread: encodes results and hands them to the producer.
+    let output: OutputStage
     /// Counters since start, for metrics and tests.
     let metrics: EngineMetrics
 
@@ -42,6 +42,7 @@ public final class Engine: @unchecked Sendable {
         pipelines = byTopic.keys.sorted().map { TopicPipeline(topic: $0, definitions: byTopic[$0]!) }
         for p in pipelines { pipelineByTopic[p.topic] = p }
         runtimes = pipelines.flatMap(\.runtimes)
+        for (i, rt) in runtimes.enumerated() { rt.index = i }
         metrics = EngineMetrics(definitions: definitions)
         store = try StateStore(path: config.statePath, definitions: definitions, reset: config.resetState)
         var consumerConfig = config.consumerConfig
@@ -59,6 +60,7 @@ public final class Engine: @unchecked Sendable {
         // compressing runs on the core the loop shares with the fetch thread.
         if producerConfig["compression.level"] == nil { producerConfig["compression.level"] = "1" }
         producer = try Producer(config: producerConfig)
+        output = OutputStage(runtimes: runtimes, producer: producer)
         healthStatus = HealthStatus(status: "restoring", ready: false, detail: "reading the stored state")
     }
 
@@ -77,6 +79,7 @@ public final class Engine: @unchecked Sendable {
         probe.start()
         monitor.withLock { $0 = probe }
         defer { probe.stop() }
+        output.start()
         lock.withLock { healthStatus = HealthStatus(status: "ok", ready: true) }
         nextCheckpoint = Clock.now() + config.checkpointInterval
         logger.info("running", metadata: ["definitions": "\(runtimes.map(\.definition.name))"])
@@ -84,6 +87,7 @@ public final class Engine: @unchecked Sendable {
             try runOnce()
         }
         let final = try checkpoint()
+        output.stop()
         closeConsumer(within: 5)
         store.close(flushing: final)
         if final {
@@ -226,18 +230,12 @@ public final class Engine: @unchecked Sendable {
         try consumer.assign(pipelines.flatMap { pl in pl.partitions.map { TopicPartitionOffset(pl.topic, $0, .beginning) } })
     }
 
+    /// Hands the definition's new results to the output stage, keeping the final ones visible
+    /// to queries until the checkpoint that stores them.
     func emit(_ rt: DefinitionRuntime) throws {
-        for r in rt.op.results {
-            scratchValue.removeAll(keepingCapacity: true)
-            rt.encoder.encode(r, into: &scratchValue)
-            scratchKey.removeAll(keepingCapacity: true)
-            rt.encoder.messageKey(r, into: &scratchKey)
-            try producer.produce(topic: rt.definition.output, key: scratchKey, value: scratchValue)
-            if r.isFinal { rt.pendingClosed.append(r) }
-        }
+        for r in rt.op.results where r.isFinal { rt.pendingClosed.append(r) }
         rt.stats.emitted += rt.op.results.count
-        rt.op.results.removeAll(keepingCapacity: true)
-        FailPoint.hit("emitted")
+        try output.submit(rt.index, &rt.op.results)
     }
 
     func deadLetter(_ rt: DefinitionRuntime, _ m: KafkaMessage, reason: String) throws {

@@ -180,7 +180,7 @@ public final class StateStore {
         /// The operator (its changes are drained into the batch).
         public var op: WindowOperator
         /// Final results emitted since the last checkpoint, retained for queries.
-        public var closed: [WindowResult]
+        public var closed: ClosedResultsBatch
         /// Closed results whose window started before this leave the store.
         public var expireBefore: Int64?
         /// Next offset per (topic, partition).
@@ -189,7 +189,7 @@ public final class StateStore {
         public var stats: RunStats
 
         /// Makes one.
-        public init(op: WindowOperator, closed: [WindowResult], expireBefore: Int64?, offsets: [String: [Int32: Int64]], stats: RunStats) {
+        public init(op: WindowOperator, closed: ClosedResultsBatch, expireBefore: Int64?, offsets: [String: [Int32: Int64]], stats: RunStats) {
             self.op = op
             self.closed = closed
             self.expireBefore = expireBefore
@@ -214,26 +214,7 @@ public final class StateStore {
             part.op.drainChanges(
                 put: { key, slice, values in familyPuts.append((StateKeys.slice(key: key, start: slice), StateKeys.encode(values))) },
                 delete: { key, slice in deletes.append((family, StateKeys.slice(key: key, start: slice))) })
-            // Closed results by window start, each start's in its buckets (a window's results
-            // come out together, so the current start's buckets are found without hashing).
-            var bucketsByStart: [Int64: [[UInt8]]] = [:]
-            var currentStart: Int64? = nil
-            var current: [[UInt8]] = []
-            for r in part.closed {
-                if r.start != currentStart {
-                    if let s = currentStart { bucketsByStart[s] = current }
-                    currentStart = r.start
-                    current = bucketsByStart.removeValue(forKey: r.start)
-                        ?? Array(repeating: [], count: StateKeys.closedBuckets)
-                }
-                StateKeys.appendClosed(key: r.key, values: r.values, to: &current[Int(StateKeys.bucket(r.key))])
-            }
-            if let s = currentStart { bucketsByStart[s] = current }
-            for (start, buckets) in bucketsByStart {
-                for (b, blob) in buckets.enumerated() where !blob.isEmpty {
-                    familyPuts.append((StateKeys.closed(start: start, bucket: UInt8(b)), blob))
-                }
-            }
+            for e in part.closed.entries() { familyPuts.append((e.key, e.blob)) }
             familyPuts.sort { $0.key.lexicographicallyPrecedes($1.key) }
             puts += familyPuts.map { (family, $0.key, $0.value) }
             if let cutoff = part.expireBefore {

@@ -37,7 +37,7 @@ import Testing
         let closed = op.results
         #expect(closed.count == 2)  // the first minute of a and b closed at watermark 61000
         let store = try StateStore(path: dir.url.path, definitions: [d], reset: [])
-        try store.checkpoint([.init(op: op, closed: closed, expireBefore: nil, offsets: ["t": [0: 4]], stats: RunStats())], at: 123)
+        try store.checkpoint([.init(op: op, closed: ClosedResultsBatch(closed), expireBefore: nil, offsets: ["t": [0: 4]], stats: RunStats())], at: 123)
         store.close()
 
         let reopened = try StateStore(path: dir.url.path, definitions: [d], reset: [])
@@ -62,10 +62,35 @@ import Testing
         Self.feed(op, scanner, [#"{"k":"a","ts":1000,"v":1}"#, #"{"k":"a","ts":200000,"v":1}"#])
         let store = try StateStore(path: dir.url.path, definitions: [d], reset: [])
         let key = GroupKey.encode([.string("a")])
-        try store.checkpoint([.init(op: op, closed: op.results, expireBefore: nil, offsets: [:], stats: RunStats())], at: 1)
+        try store.checkpoint([.init(op: op, closed: ClosedResultsBatch(op.results), expireBefore: nil, offsets: [:], stats: RunStats())], at: 1)
         #expect(store.closedResults("s", key: key, width: 2, starts: stride(from: 0, through: 0, by: 60_000)).count == 1)
-        try store.checkpoint([.init(op: op, closed: [], expireBefore: 60_000, offsets: [:], stats: RunStats())], at: 2)
+        try store.checkpoint([.init(op: op, closed: ClosedResultsBatch(), expireBefore: 60_000, offsets: [:], stats: RunStats())], at: 2)
         #expect(store.closedResults("s", key: key, width: 2, starts: stride(from: 0, through: 0, by: 60_000)).isEmpty)
+        store.close()
+    }
+
+    @Test func closedResultsOfAWindowHandedOverInPiecesAreAllKept() throws {
+        // Sliding windows of a late-closing partition, or update flushes, can interleave starts:
+        // a window's bucket blobs must hold every key however its results were split.
+        let dir = try TemporaryFolder("tally-store")
+        let d = Self.definition()
+        let (op, _) = Self.fresh(d)
+        let keys = (0..<300).map { GroupKey.encode([.string("k\($0)")]) }
+        func result(_ k: Int, _ start: Int64) -> WindowResult {
+            WindowResult(key: keys[k], start: start, end: start + 60_000, isFinal: true, values: [Double(k), start == 0 ? nil : 1])
+        }
+        var batch = ClosedResultsBatch()
+        for k in 0..<100 { batch.append(result(k, 0)) }
+        for k in 0..<300 { batch.append(result(k, 60_000)) }
+        for k in 100..<300 { batch.append(result(k, 0)) }
+        #expect(batch.count == 600)
+        let store = try StateStore(path: dir.url.path, definitions: [d], reset: [])
+        try store.checkpoint([.init(op: op, closed: batch, expireBefore: nil, offsets: [:], stats: RunStats())], at: 1)
+        for k in [0, 99, 100, 299] {
+            let kept = store.closedResults("s", key: keys[k], width: 2, starts: stride(from: 0, through: 60_000, by: 60_000))
+            #expect(kept.map(\.start) == [0, 60_000])
+            #expect(kept.map(\.values) == [[Double(k), nil], [Double(k), 1]])
+        }
         store.close()
     }
 
