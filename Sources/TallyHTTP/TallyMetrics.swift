@@ -12,7 +12,14 @@ public enum TallyMetrics {
     // A static let runs its initializer exactly once, even with concurrent first callers.
     private static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Ingest-to-queryable latency: sub-millisecond to seconds (a backlog being caught up).
+        factory.durationHistogramBuckets["tally_ingest_latency_seconds"] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+        ]
+        MetricsSystem.bootstrap(factory)
         return registry
     }()
 }

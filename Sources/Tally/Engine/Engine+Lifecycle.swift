@@ -87,23 +87,28 @@ extension Engine {
         let flushed = Clock.now()
         let now = Clock.now()
         var commits: [TopicPartitionOffset] = []
-        try lock.withLock {
+        // Gathered under the lock; written (and fsynced) outside it, so that queries go on
+        // meanwhile: they still see the closed results of this checkpoint in `pendingClosed`.
+        let prepared = try lock.withLock {
             let parts = runtimes.map { rt in
                 StateStore.Part(
                     op: rt.op, closed: output.takeClosed(rt.index),
                     expireBefore: rt.op.watermark.map { $0 - config.retention },
                     offsets: rt.offsets, stats: rt.stats)
             }
-            let entries = try store.checkpoint(parts, at: now)
-            FailPoint.hit("checkpoint.written")
-            logger.debug("checkpoint: \(entries) state entries, \(Clock.now() - started) ms (\(flushed - started) ms waiting for the producer)")
-            for rt in runtimes { rt.pendingClosed.removeAll(keepingCapacity: true) }
-            lastCheckpoint = now
             for pipeline in pipelines {
                 for p in pipeline.partitions {
                     if let low = pipeline.lowestNext(p) { commits.append(TopicPartitionOffset(pipeline.topic, p, KafkaOffset(low))) }
                 }
             }
+            return try store.prepare(parts, at: now)
+        }
+        try store.write(prepared)
+        FailPoint.hit("checkpoint.written")
+        logger.debug("checkpoint: \(prepared.count) state entries, \(Clock.now() - started) ms (\(flushed - started) ms waiting for the producer)")
+        lock.withLock {
+            for rt in runtimes { rt.pendingClosed.removeAll(keepingCapacity: true) }
+            lastCheckpoint = now
         }
         if !commits.isEmpty {
             do { try consumer.commit(commits, async: true) } catch { logger.debug("offset commit (advisory) failed: \(error)") }

@@ -124,6 +124,7 @@ public final class Engine: @unchecked Sendable {
                 if !rt.op.results.isEmpty { try emit(rt) }
             }
         }
+        if batch.count > 0 { recordLatency(batch, visibleAt: Clock.nowMicros()) }
         batch.release()
         producer.poll()
         if let probe = monitor.withLock({ $0 }) {
@@ -134,6 +135,17 @@ public final class Engine: @unchecked Sendable {
         if now >= nextCheckpoint {
             try checkpoint()
             nextCheckpoint = Clock.now() + config.checkpointInterval
+        }
+    }
+
+    /// Ingest-to-queryable latency of up to `EngineMetrics.latencySamples` messages spread
+    /// evenly over the batch (each costs a call into librdkafka and a histogram update).
+    func recordLatency(_ batch: MessageBatch, visibleAt: Int64) {
+        let step = max(1, batch.count / EngineMetrics.latencySamples)
+        for i in stride(from: 0, to: batch.count, by: step) {
+            let m = batch[i]
+            guard m.error == nil, !m.isPartitionEOF, let t = m.timestamp else { continue }
+            metrics.ingestLatency.recordMicroseconds(max(0, visibleAt - t * 1000))
         }
     }
 

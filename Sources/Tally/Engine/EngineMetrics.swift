@@ -16,6 +16,10 @@ final class EngineMetrics: @unchecked Sendable {
     let checkpointsPostponed = Counter(label: "tally_checkpoints_postponed_total")
     let offsetRewinds = Counter(label: "tally_offset_rewinds_total")
     let checkpointDuration = Metrics.Timer(label: "tally_checkpoint_duration_seconds", preferredDisplayUnit: .seconds)
+    /// From an event's Kafka timestamp (set when it was produced) to the moment the loop makes
+    /// its batch visible to queries; sampled, at most `latencySamples` events per batch.
+    let ingestLatency = Metrics.Timer(label: "tally_ingest_latency_seconds", preferredDisplayUnit: .seconds)
+    static let latencySamples = 64
     var lagGauges: [String: Gauge] = [:]
 
     init(definitions: [Definition]) {

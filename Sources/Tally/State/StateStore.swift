@@ -198,10 +198,26 @@ public final class StateStore {
         }
     }
 
+    /// A checkpoint gathered and not yet written.
+    public struct Prepared {
+        let batch: WriteBatch
+        let bytes: Int
+        /// The number of state entries it writes.
+        public var count: Int { batch.count }
+    }
+
     /// Writes one checkpoint: every part's changes, offsets, watermarks and counters, in one
     /// synced WriteBatch. Returns the number of state entries written.
     @discardableResult
     public func checkpoint(_ parts: [Part], at now: Int64) throws(StateError) -> Int {
+        let prepared = try prepare(parts, at: now)
+        try write(prepared)
+        return prepared.count
+    }
+
+    /// Gathers one checkpoint from the parts (draining their operators' changes) without
+    /// writing it, so that the caller can write it without holding its own lock.
+    public func prepare(_ parts: [Part], at now: Int64) throws(StateError) -> Prepared {
         // Entries go into the batch in key order per family: RocksDB's memtable inserts sorted
         // keys far faster than random ones (a checkpoint after a backlog holds ~100k entries).
         var puts: [(family: ColumnFamily, key: [UInt8], value: [UInt8])] = []
@@ -236,12 +252,15 @@ public final class StateStore {
         } catch {
             throw StateError("checkpoint: \(error.message)")
         }
-        let count = batch.count
         var bytes = 0
         for p in puts { bytes += p.key.count + p.value.count + 16 }
-        try ensureSpace(for: bytes)
-        try wrap("write checkpoint") { () throws(RocksDBError) in try db.write(batch, sync: true) }
-        return count
+        return Prepared(batch: batch, bytes: bytes)
+    }
+
+    /// Writes a prepared checkpoint in one synced write.
+    public func write(_ prepared: Prepared) throws(StateError) {
+        try ensureSpace(for: prepared.bytes)
+        try wrap("write checkpoint") { () throws(RocksDBError) in try db.write(prepared.batch, sync: true) }
     }
 
     /// Time of the last checkpoint, ms.

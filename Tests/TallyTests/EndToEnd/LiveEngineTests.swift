@@ -248,6 +248,42 @@ import Testing
         #expect(engine.wait() == 0)
     }
 
+    @Test func eventsProducedWhileTheEngineRunsAreQueryableWithinASecondAndMeasured() throws {
+        let setup = try Setup()
+        let engine = try setup.engine("engine")
+        let url = "http://127.0.0.1:\(setup.http)/queries/live"
+        func read() -> Int {
+            guard let s = (try? HTTPGet.get(url))?.json as? [String: Any] else { return -1 }
+            return ["events", "filtered", "late", "rejected"].map { (s[$0] as? NSNumber)?.intValue ?? 0 }.reduce(0, +)
+        }
+        var deadline = Date().addingTimeInterval(30)
+        while read() < 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        // Twenty small bursts 50 ms apart, each timestamped by the producer as it is sent.
+        let producer = try Producer(config: ["bootstrap.servers": setup.bootstrap, "linger.ms": "0"])
+        let base = TallyTestCommandTests.base
+        for burst in 0..<20 {
+            for i in 0..<10 {
+                let n = burst * 10 + i
+                try producer.produce(topic: "orders", key: nil, value: Array("{\"event_type\":\"OrderCreated\",\"customer_id\":\"c\(n % 5)\",\"total\":1,\"ts\":\(base + Int64(n))}".utf8))
+            }
+            try producer.flush(timeout: .seconds(10))
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        deadline = Date().addingTimeInterval(30)
+        while read() < 200 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(read() == 200)
+        let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(setup.http)/metrics")!, encoding: .utf8)
+        func value(_ prefix: String) -> Double? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.split(separator: " ").last!) }
+        }
+        let count = value("tally_ingest_latency_seconds_count") ?? 0
+        let underASecond = value("tally_ingest_latency_seconds_bucket{le=\"1.0\"}") ?? -1
+        #expect(count >= 20, "one sample per batch at least: \(metrics)")
+        #expect(underASecond == count, "every sampled event queryable within 1 s of being produced: \(metrics)")
+        engine.signal(SIGTERM)
+        #expect(engine.wait() == 0)
+    }
+
     @Test func aStoredOffsetNoLongerInTheTopicIsReportedAsDataLoss() throws {
         let setup = try Setup()
         let base = TallyTestCommandTests.base
