@@ -54,11 +54,14 @@ extension Engine {
     /// 3. one synced RocksDB WriteBatch: changed slices, retained closed results, next offsets,
     ///    watermarks, closing positions and counters of every definition;
     /// 4. commit the same offsets to Kafka (advisory, for lag monitoring; restart trusts RocksDB).
-    /// A crash before 3 replays from the previous checkpoint and emits the same results again.
+    /// Steps 3 and 4 run on the `CheckpointWriter` while the loop goes on; the next checkpoint
+    /// waits for them first. A crash before 3 is done replays from the previous checkpoint and
+    /// emits the same results again, as does a crash after it for what the loop emitted since.
     /// When the broker does not acknowledge everything within `flushTimeout`, the checkpoint is
     /// postponed (nothing written; returns false) and the next one tries again.
     @discardableResult
     func checkpoint() throws -> Bool {
+        try writer.wait()  // the previous checkpoint is on disk (or its failure stops the engine)
         let started = Clock.now()
         try lock.withLock {
             for rt in runtimes where rt.definition.emit == .update {
@@ -103,23 +106,28 @@ extension Engine {
             }
             return try store.prepare(parts, at: now)
         }
-        try store.write(prepared)
-        FailPoint.hit("checkpoint.written")
-        logger.debug("checkpoint: \(prepared.count) state entries, \(Clock.now() - started) ms (\(flushed - started) ms waiting for the producer)")
-        lock.withLock {
-            for rt in runtimes { rt.pendingClosed.removeAll(keepingCapacity: true) }
-            lastCheckpoint = now
-        }
-        if !commits.isEmpty {
-            do { try consumer.commit(commits, async: true) } catch { logger.debug("offset commit (advisory) failed: \(error)") }
-        }
-        FailPoint.hit("checkpoint.committed")
-        for c in commits {
-            if let (_, high) = consumer.cachedWatermarks(topic: c.topic, partition: c.partition) {
-                metrics.lag(topic: c.topic, partition: c.partition, max(0, high - c.offset.rawValue))
+        let closedCounts = lock.withLock { runtimes.map(\.pendingClosed.count) }
+        let checkpointCommits = commits
+        writer.submit { [self] in
+            try store.write(prepared)
+            FailPoint.hit("checkpoint.written")
+            logger.debug("checkpoint: \(prepared.count) state entries, \(Clock.now() - started) ms (\(flushed - started) ms waiting for the producer)")
+            lock.withLock {
+                // The closed results this checkpoint stored; the loop may have added more since.
+                for (rt, n) in zip(runtimes, closedCounts) { rt.pendingClosed.removeFirst(min(n, rt.pendingClosed.count)) }
+                lastCheckpoint = now
             }
+            if !checkpointCommits.isEmpty {
+                do { try consumer.commit(checkpointCommits, async: true) } catch { logger.debug("offset commit (advisory) failed: \(error)") }
+            }
+            FailPoint.hit("checkpoint.committed")
+            for c in checkpointCommits {
+                if let (_, high) = consumer.cachedWatermarks(topic: c.topic, partition: c.partition) {
+                    metrics.lag(topic: c.topic, partition: c.partition, max(0, high - c.offset.rawValue))
+                }
+            }
+            metrics.checkpointDuration.recordMilliseconds(Clock.now() - started)
         }
-        metrics.checkpointDuration.recordMilliseconds(Clock.now() - started)
         return true
     }
 }

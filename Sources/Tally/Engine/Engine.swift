@@ -30,6 +30,8 @@ public final class Engine: @unchecked Sendable {
     var lastPipeline: TopicPipeline?
     /// The emit step's thread: encodes results and hands them to the producer.
     let output: OutputStage
+    /// Writes each checkpoint to RocksDB while the loop goes on.
+    let writer = CheckpointWriter()
     /// Counters since start, for metrics and tests.
     let metrics: EngineMetrics
 
@@ -83,10 +85,16 @@ public final class Engine: @unchecked Sendable {
         lock.withLock { healthStatus = HealthStatus(status: "ok", ready: true) }
         nextCheckpoint = Clock.now() + config.checkpointInterval
         logger.info("running", metadata: ["definitions": "\(runtimes.map(\.definition.name))"])
-        while !stopFlag.load(ordering: .relaxed) {
-            try runOnce()
+        do {
+            while !stopFlag.load(ordering: .relaxed) {
+                try runOnce()
+            }
+        } catch {
+            try? writer.wait()  // no write left half done when the process exits
+            throw error
         }
         let final = try checkpoint()
+        try writer.wait()
         output.stop()
         closeConsumer(within: 5)
         store.close(flushing: final)

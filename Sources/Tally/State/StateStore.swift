@@ -199,7 +199,7 @@ public final class StateStore {
     }
 
     /// A checkpoint gathered and not yet written.
-    public struct Prepared {
+    public struct Prepared: @unchecked Sendable {  // handed to one writer thread, then dropped
         let batch: WriteBatch
         let bytes: Int
         /// The number of state entries it writes.
