@@ -90,9 +90,10 @@ extension Engine {
         let flushed = Clock.now()
         let now = Clock.now()
         var commits: [TopicPartitionOffset] = []
-        // Gathered under the lock; written (and fsynced) outside it, so that queries go on
-        // meanwhile: they still see the closed results of this checkpoint in `pendingClosed`.
-        let prepared = try lock.withLock {
+        // Gathered under the lock; written (and fsynced) by the writer, outside it, so that
+        // queries go on meanwhile: they still see this checkpoint's closed results in
+        // `pendingClosed` until the write is done.
+        let (prepared, closedCounts) = try lock.withLock {
             let parts = runtimes.map { rt in
                 StateStore.Part(
                     op: rt.op, closed: output.takeClosed(rt.index),
@@ -104,9 +105,8 @@ extension Engine {
                     if let low = pipeline.lowestNext(p) { commits.append(TopicPartitionOffset(pipeline.topic, p, KafkaOffset(low))) }
                 }
             }
-            return try store.prepare(parts, at: now)
+            return (try store.prepare(parts, at: now), runtimes.map(\.pendingClosed.count))
         }
-        let closedCounts = lock.withLock { runtimes.map(\.pendingClosed.count) }
         let checkpointCommits = commits
         writer.submit { [self] in
             try store.write(prepared)

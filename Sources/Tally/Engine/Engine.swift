@@ -149,7 +149,7 @@ public final class Engine: @unchecked Sendable {
     /// Ingest-to-queryable latency of up to `EngineMetrics.latencySamples` messages spread
     /// evenly over the batch (each costs a call into librdkafka and a histogram update).
     func recordLatency(_ batch: MessageBatch, visibleAt: Int64) {
-        let step = max(1, batch.count / EngineMetrics.latencySamples)
+        let step = (batch.count + EngineMetrics.latencySamples - 1) / EngineMetrics.latencySamples
         for i in stride(from: 0, to: batch.count, by: step) {
             let m = batch[i]
             guard m.error == nil, !m.isPartitionEOF, let t = m.timestamp else { continue }

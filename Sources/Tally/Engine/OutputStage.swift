@@ -114,7 +114,7 @@ final class OutputStage: @unchecked Sendable {
             }
             condition.lock()
             waiting -= sent
-            for j in jobs where j.results.capacity > 0 && spare.count < 64 { spare.append(j.results) }
+            for j in jobs where j.results.isEmpty && j.results.capacity > 0 && spare.count < 64 { spare.append(j.results) }
             jobs.removeAll(keepingCapacity: true)
             if let error, failure == nil { failure = error }
             working = false

@@ -62,6 +62,13 @@ import Testing
                 in: dir.url, name: name)
         }
 
+        /// Events the definition has read (counted, filtered, late or rejected), from
+        /// `/queries/live`; -1 while the engine does not answer.
+        func read() -> Int {
+            guard let s = (try? HTTPGet.get("http://127.0.0.1:\(http)/queries/live"))?.json as? [String: Any] else { return -1 }
+            return ["events", "filtered", "late", "rejected"].map { (s[$0] as? NSNumber)?.intValue ?? 0 }.reduce(0, +)
+        }
+
         /// Final records by message key, waiting until `expected` distinct ones arrived.
         func output(expected: Int, timeout: Double = 90) throws -> [TopicReader.Record] {
             let deadline = Date().addingTimeInterval(timeout)
@@ -251,13 +258,8 @@ import Testing
     @Test func eventsProducedWhileTheEngineRunsAreQueryableWithinASecondAndMeasured() throws {
         let setup = try Setup()
         let engine = try setup.engine("engine")
-        let url = "http://127.0.0.1:\(setup.http)/queries/live"
-        func read() -> Int {
-            guard let s = (try? HTTPGet.get(url))?.json as? [String: Any] else { return -1 }
-            return ["events", "filtered", "late", "rejected"].map { (s[$0] as? NSNumber)?.intValue ?? 0 }.reduce(0, +)
-        }
         var deadline = Date().addingTimeInterval(30)
-        while read() < 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        while setup.read() < 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         // Twenty small bursts 50 ms apart, each timestamped by the producer as it is sent.
         let producer = try Producer(config: ["bootstrap.servers": setup.bootstrap, "linger.ms": "0"])
         let base = TallyTestCommandTests.base
@@ -270,8 +272,8 @@ import Testing
             Thread.sleep(forTimeInterval: 0.05)
         }
         deadline = Date().addingTimeInterval(30)
-        while read() < 200 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        #expect(read() == 200)
+        while setup.read() < 200 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(setup.read() == 200)
         let metrics = try String(contentsOf: URL(string: "http://127.0.0.1:\(setup.http)/metrics")!, encoding: .utf8)
         func value(_ prefix: String) -> Double? {
             metrics.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.split(separator: " ").last!) }
@@ -290,13 +292,8 @@ import Testing
         let first = (0..<100).map { "{\"event_type\":\"OrderCreated\",\"customer_id\":\"c\($0 % 7)\",\"total\":1,\"ts\":\(base + Int64($0) * 10)}" }
         try setup.produce(first, name: "first")
         var engine = try setup.engine("before")
-        let url = "http://127.0.0.1:\(setup.http)/queries/live"
-        func read() -> Int {
-            guard let s = (try? HTTPGet.get(url))?.json as? [String: Any] else { return -1 }
-            return ["events", "filtered", "late", "rejected"].map { (s[$0] as? NSNumber)?.intValue ?? 0 }.reduce(0, +)
-        }
         let deadline = Date().addingTimeInterval(30)
-        while read() < 100 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        while setup.read() < 100 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         engine.signal(SIGTERM)
         #expect(engine.wait() == 0)
 
