@@ -23,7 +23,7 @@ def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 
-def load(bootstrap, rate, seconds, stop_at, counter):
+def load(bootstrap, rate, stop_at, counter):
     from confluent_kafka import Producer
     p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 2, "compression.codec": "lz4",
                   "queue.buffering.max.messages": 1000000})
@@ -71,9 +71,8 @@ def main():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
 
         def get(path):
-            global_conn = conn
-            global_conn.request("GET", path)
-            r = global_conn.getresponse()
+            conn.request("GET", path)
+            r = conn.getresponse()
             return r.status, r.read()
 
         deadline = time.time() + 30
@@ -87,7 +86,7 @@ def main():
         counter = multiprocessing.Value("q", 0)
         start = time.time() + 1
         stop_at = start + SECONDS
-        loader = multiprocessing.Process(target=load, args=(bootstrap, RATE, SECONDS + 1, stop_at, counter))
+        loader = multiprocessing.Process(target=load, args=(bootstrap, RATE, stop_at, counter))
         loader.start()
         probe = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0, "socket.nagle.disable": True})
         time.sleep(max(0, start + 2 - time.time()))  # let the load settle

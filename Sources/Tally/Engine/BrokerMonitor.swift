@@ -49,7 +49,7 @@ final class BrokerMonitor: Sendable {
     }
 
     /// The current outage: the last probe failed, or the one in flight has waited too long.
-    func outage(now: Int64 = Clock.now()) -> Outage? {
+    private func outage(now: Int64) -> Outage? {
         state.withLock { s in
             if let started = s.probeStarted, now - started >= patience {
                 return Outage(since: s.failure?.since ?? started, error: "no answer for \((now - started) / 1000) s")

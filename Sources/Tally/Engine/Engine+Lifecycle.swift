@@ -87,41 +87,39 @@ extension Engine {
             }
         }
         if inFlight > 0 { FailPoint.hit("checkpoint.flushed") }
-        let flushed = Clock.now()
-        let now = Clock.now()
-        var commits: [TopicPartitionOffset] = []
+        let now = Clock.now()  // the producer is flushed
         // Gathered under the lock; written (and fsynced) by the writer, outside it, so that
         // queries go on meanwhile: they still see this checkpoint's closed results in
         // `pendingClosed` until the write is done.
-        let (prepared, closedCounts) = try lock.withLock {
+        let (prepared, closedCounts, commits) = try lock.withLock {
             let parts = runtimes.map { rt in
                 StateStore.Part(
                     op: rt.op, closed: output.takeClosed(rt.index),
                     expireBefore: rt.op.watermark.map { $0 - config.retention },
                     offsets: rt.offsets, stats: rt.stats)
             }
+            var commits: [TopicPartitionOffset] = []
             for pipeline in pipelines {
                 for p in pipeline.partitions {
                     if let low = pipeline.lowestNext(p) { commits.append(TopicPartitionOffset(pipeline.topic, p, KafkaOffset(low))) }
                 }
             }
-            return (try store.prepare(parts, at: now), runtimes.map(\.pendingClosed.count))
+            return (try store.prepare(parts, at: now), runtimes.map(\.pendingClosed.count), commits)
         }
-        let checkpointCommits = commits
         writer.submit { [self] in
             try store.write(prepared)
             FailPoint.hit("checkpoint.written")
-            logger.debug("checkpoint: \(prepared.count) state entries, \(Clock.now() - started) ms (\(flushed - started) ms waiting for the producer)")
+            logger.debug("checkpoint: \(prepared.count) state entries, \(Clock.now() - started) ms (\(now - started) ms waiting for the producer)")
             lock.withLock {
                 // The closed results this checkpoint stored; the loop may have added more since.
                 for (rt, n) in zip(runtimes, closedCounts) { rt.pendingClosed.removeFirst(min(n, rt.pendingClosed.count)) }
                 lastCheckpoint = now
             }
-            if !checkpointCommits.isEmpty {
-                do { try consumer.commit(checkpointCommits, async: true) } catch { logger.debug("offset commit (advisory) failed: \(error)") }
+            if !commits.isEmpty {
+                do { try consumer.commit(commits, async: true) } catch { logger.debug("offset commit (advisory) failed: \(error)") }
             }
             FailPoint.hit("checkpoint.committed")
-            for c in checkpointCommits {
+            for c in commits {
                 if let (_, high) = consumer.cachedWatermarks(topic: c.topic, partition: c.partition) {
                     metrics.lag(topic: c.topic, partition: c.partition, max(0, high - c.offset.rawValue))
                 }
