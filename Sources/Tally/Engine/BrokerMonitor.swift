@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import Kafka
 import Logging
 import Metrics
@@ -88,12 +88,12 @@ final class BrokerMonitor: Sendable {
     }
 
     func start() {
-        Thread.detachNewThread { [self] in
+        OSThread.start(name: "tally-probe") { [self] in
             defer { finished.signal() }
             while !state.withLock({ $0.stopping }) {
                 probe()
                 let next = Clock.now() + interval
-                while Clock.now() < next && !state.withLock({ $0.stopping }) { Thread.sleep(forTimeInterval: 0.05) }
+                while Clock.now() < next && !state.withLock({ $0.stopping }) { OSThread.sleep(milliseconds: 50) }
             }
         }
     }

@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import Synchronization
 
 /// Runs each checkpoint's synced RocksDB write, and what must follow it (the Kafka commit),

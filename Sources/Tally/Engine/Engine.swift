@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import Kafka
 import Logging
 import Synchronization
@@ -110,7 +110,7 @@ public final class Engine: @unchecked Sendable {
     func closeConsumer(within seconds: Double) {
         let done = DispatchSemaphore(value: 0)
         let consumer = self.consumer
-        Thread.detachNewThread {
+        OSThread.start(name: "tally-close") {
             try? consumer.close()
             done.signal()
         }

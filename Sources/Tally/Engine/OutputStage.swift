@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import Kafka
 
 /// The loop's emit step, run on a thread of its own: each definition's results are handed over
@@ -21,7 +21,7 @@ final class OutputStage: @unchecked Sendable {
 
     private let runtimes: [DefinitionRuntime]
     private let producer: Producer
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var queue: [Job] = []
     private var waiting = 0
     private var working = false
@@ -39,9 +39,7 @@ final class OutputStage: @unchecked Sendable {
 
     /// Starts the thread.
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "tally-output"
-        thread.start()
+        OSThread.start(name: "tally-output") { [self] in run() }
     }
 
     /// Stops the thread after the results already handed over; returns when it has ended.

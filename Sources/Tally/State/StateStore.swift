@@ -94,9 +94,9 @@ public final class StateStore {
     func wrap<T>(_ what: String, _ body: () throws(RocksDBError) -> T) throws(StateError) -> T {
         do { return try body() } catch {
             var hint = ""
-            if error.message.contains("No space left") {
+            if error.message.firstRange(of: "No space left") != nil {
                 hint = ". " + Self.fullVolumeWayOut
-            } else if error.message.contains("Corruption") {
+            } else if error.message.firstRange(of: "Corruption") != nil {
                 hint = ". The folder is damaged: move it away (Tally then recomputes from the earliest offsets still in Kafka) or run with --reset-state for the definitions concerned"
             }
             throw StateError("state \(path): \(what): \(error.message)\(hint)")
