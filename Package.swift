@@ -75,6 +75,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "TallyCLITests", dependencies: ["TallyCLI"]),
         .testTarget(name: "RocksDBTests", dependencies: ["RocksDB"]),
     ]
 )

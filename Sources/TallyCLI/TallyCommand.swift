@@ -14,5 +14,6 @@ struct TallyCommand: AsyncParsableCommand {
             ProduceCommand.self,
             CheckCommand.self,
             TestCommand.self,
+            BenchCommand.self,
         ])
 }

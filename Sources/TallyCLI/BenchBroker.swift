@@ -1,0 +1,140 @@
+import Kafka
+import Tally
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The broker of a `tally bench`: librdkafka's mock cluster in this process, or a given one.
+final class BenchBroker {
+    let bootstrap: String
+    private let cluster: MockCluster?
+    private let partitions: Int
+    private let consumer: Consumer
+
+    deinit { try? consumer.close() }  // before the embedded broker goes away
+
+    init(bootstrap: String?, partitions: Int) throws {
+        cluster = bootstrap == nil ? try MockCluster() : nil
+        self.bootstrap = bootstrap ?? cluster!.bootstrapServers
+        self.partitions = partitions
+        consumer = try Consumer(config: ["bootstrap.servers": self.bootstrap, "group.id": "tally-bench-reader"])
+    }
+
+    /// Produces `file` into `topic`, keyed by customer, after creating it and the topics of
+    /// `outputs` (embedded broker); checks that the topic was empty and keeps every event
+    /// (the mock broker drops the oldest data past ~5 MiB per partition).
+    func load(_ file: String, topic: String, outputs: [String]) throws {
+        if let cluster {
+            try cluster.createTopic(topic, partitions: partitions)
+            for o in outputs {
+                try cluster.createTopic(o, partitions: partitions)
+                try cluster.createTopic(o + ".dlq", partitions: 1)
+            }
+        }
+        guard try ends(of: topic).values.allSatisfy({ $0 == 0 }) else {
+            throw CLIError("topic \(topic) already holds events; give an empty one (--topic)")
+        }
+        let count = try JSONLinesLoader.load(path: file, topics: [topic], keyField: "customer_id", bootstrap: bootstrap)
+        var kept: Int64 = 0
+        for p in try consumer.partitions(of: topic) {
+            let w = try consumer.queryWatermarks(topic: topic, partition: p)
+            kept += w.high - w.low
+        }
+        guard kept == Int64(count) else {
+            throw CLIError("the broker keeps \(kept) of the \(count) events produced to \(topic); the embedded mock broker keeps about 5 MiB per partition: use more --partitions or fewer --events")
+        }
+    }
+
+    /// The offset after the last message of each partition of `topic`.
+    func ends(of topic: String) throws -> [Int32: Int64] {
+        var ends: [Int32: Int64] = [:]
+        for p in try consumer.partitions(of: topic) { ends[p] = try consumer.queryWatermarks(topic: topic, partition: p).high }
+        return ends
+    }
+
+    /// The values of `topic` from `start` (per partition) to its current end.
+    func read(_ topic: String, from start: [Int32: Int64]) throws -> [[UInt8]] {
+        var remaining = try ends(of: topic).filter { $0.value > (start[$0.key] ?? 0) }
+        guard !remaining.isEmpty else { return [] }
+        try consumer.assign(remaining.keys.map { TopicPartitionOffset(topic, $0, KafkaOffset(start[$0] ?? 0)) })
+        var values: [[UInt8]] = []
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !remaining.isEmpty {
+            guard ContinuousClock.now < deadline else { throw CLIError("timed out reading \(topic)") }
+            let batch = try consumer.poll(maxMessages: 10_000, timeout: .milliseconds(100))
+            for m in batch where m.error == nil && !m.isPartitionEOF {
+                guard let end = remaining[m.partition], m.offset < end else { continue }
+                values.append(Array(m.payload))
+                if m.offset + 1 >= end { remaining[m.partition] = nil }
+            }
+            batch.release()
+        }
+        try consumer.assign([])
+        return values
+    }
+}
+
+/// Result records by query, key and window, for comparing a live run with the offline one.
+/// Values are compared to 1e-9 of their size: sums over partitions add in another order.
+struct BenchResults {
+    private var records: [String: (end: Double, values: [(String, Double?)])] = [:]
+
+    /// The records of a JSON Lines file.
+    init(file: String) throws {
+        let fd = open(file, O_RDONLY)
+        guard fd >= 0 else { throw CLIError("cannot open \(file)") }
+        defer { close(fd) }
+        try LineReader(fd: fd).forEachLine { line in if !line.isEmpty { try add(Array(line)) } }
+    }
+
+    /// The records of these message values.
+    init(values: [[UInt8]]) throws {
+        for v in values { try add(v) }
+    }
+
+    private mutating func add(_ bytes: [UInt8]) throws {
+        let doc: JSONValue
+        do { doc = try JSONValue.parse(bytes) } catch { throw CLIError("not a result record: \(String(decoding: bytes, as: UTF8.self))") }
+        guard case .object(let values)? = doc["values"] else { throw CLIError("a result record without values") }
+        let id = "\(doc["query"].map(Self.text) ?? "") \(doc["key"].map(Self.text) ?? "") \(doc["window"].map(Self.text) ?? "")"
+        guard case .number(let end)? = doc["window"]?["end"] else { throw CLIError("a result record without window.end") }
+        records[id] = (end, values.map { member in
+            if case .number(let n) = member.value { return (member.key, n) }
+            return (member.key, nil)
+        })
+    }
+
+    static func text(_ v: JSONValue) -> String {
+        switch v {
+        case .null: "null"
+        case .bool(let b): "\(b)"
+        case .number(let n): "\(n)"
+        case .string(let s): "\"\(s)\""
+        case .array(let a): "[" + a.map(text).joined(separator: ",") + "]"
+        case .object(let m): "{" + m.map { "\"\($0.key)\":" + text($0.value) }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// Nil when these (live) records are exactly the records of `offline` whose windows had
+    /// closed at `watermark` (end + `grace` ≤ watermark); otherwise what differs first.
+    func difference(from offline: BenchResults, watermark: Double, grace: Double) -> String? {
+        for (id, record) in records {
+            guard let want = offline.records[id] else { return "unexpected record \(id)" }
+            let same = record.values.count == want.values.count && zip(record.values, want.values).allSatisfy { a, b in
+                guard a.0 == b.0 else { return false }
+                switch (a.1, b.1) {
+                case (nil, nil): return true
+                case let (x?, y?): return abs(x - y) <= 1e-9 * max(1, abs(y))
+                default: return false
+                }
+            }
+            if !same { return "record \(id) differs" }
+        }
+        let closed = offline.records.values.filter { $0.end + grace <= watermark }.count
+        if records.count < closed { return "\(records.count) records, expected \(closed) closed windows" }
+        return nil
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Kafka
+import Tally
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `tally bench`: the project's performance figures, reproduced on the user's machine.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure Tally on this machine: offline and live throughput, memory, restart and start-up.",
+        discussion: """
+            Generates order events (10,000 customers, ~2 ms apart, ±500 ms of disorder, 60% \
+            OrderCreated) and runs the tumbling 60 s and hopping 5 m / 1 m queries of the README's \
+            benchmark: offline (`tally test` to /dev/null, one thread), live (`tally run` as a child \
+            process against a broker: events/s from the first event counted to the last, peak RSS, \
+            and results compared with the offline run's), restart (time to /health 200 with one \
+            window per event in state), and start-up (`tally --help`). Without --bootstrap the \
+            broker is librdkafka's mock cluster inside this process; with --bootstrap the topics \
+            must exist: the source topic (--topic), orders_agg, orders_agg_hop, their .dlq topics, \
+            and for the restart step bench_restart, restart_agg and restart_agg.dlq. Prints a table \
+            on stdout; progress on stderr.
+            """)
+
+    @Option(help: "Number of events.")
+    var events = 1_000_000
+
+    @Option(help: "Runs of each measurement (the table shows medians).")
+    var runs = 3
+
+    @Option(help: "Broker address HOST:PORT; without it a mock broker runs inside this process.")
+    var bootstrap: String?
+
+    @Option(help: "Source topic for the live runs.")
+    var topic = "orders"
+
+    @Option(help: "Partitions of each topic the embedded broker creates.")
+    var partitions = 4
+
+    @Option(help: "Steps to run, comma-separated: offline, live, restart, startup.")
+    var steps = "offline,live,restart,startup"
+
+    @Option(help: "Working folder (kept); default: a new folder under /tmp, removed at the end.")
+    var work: String?
+
+    func validate() throws {
+        guard events > 0 else { throw ValidationError("--events must be positive") }
+        guard runs > 0 else { throw ValidationError("--runs must be positive") }
+        guard partitions > 0 else { throw ValidationError("--partitions must be positive") }
+        let known: Set<String> = ["offline", "live", "restart", "startup"]
+        for s in stepList where !known.contains(s) {
+            throw ValidationError("unknown step \"\(s)\" in --steps (known: offline, live, restart, startup)")
+        }
+    }
+
+    var stepList: [String] { steps.split(separator: ",").map { String($0.trimmingPrefix(" ")) } }
+
+    func run() throws {
+        let folder = try work ?? makeTemporaryFolder()
+        if work != nil { mkdir(folder, 0o755) }
+        defer { if work == nil { removeTree(folder) } }
+        let bench = BenchRun(folder: folder, events: events, runs: runs, partitions: partitions, sourceTopic: topic)
+        bench.status("generating \(bench.format(events)) order events")
+        try BenchWorkload.writeOrders(count: events, to: bench.ordersFile)
+        let steps = Set(stepList)
+        if steps.contains("offline") || steps.contains("live") { try bench.offline() }
+        if steps.contains("live") || steps.contains("restart") {
+            let broker = try BenchBroker(bootstrap: bootstrap, partitions: partitions)
+            if steps.contains("live") { try bench.live(broker) }
+            if steps.contains("restart") { try bench.restart(broker) }
+        }
+        if steps.contains("startup") { try bench.startup() }
+        bench.status(nil)
+        print(bench.table())
+    }
+
+    func makeTemporaryFolder() throws -> String {
+        var template = Array("/tmp/tally-bench.XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw CLIError("cannot create a folder in /tmp: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
+
+    func removeTree(_ path: String) {
+        // The folder holds only what this command wrote: files, and RocksDB folders of files.
+        guard let dir = opendir(path) else { unlink(path); return }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            removeTree(path + "/" + name)
+        }
+        closedir(dir)
+        rmdir(path)
+    }
+}

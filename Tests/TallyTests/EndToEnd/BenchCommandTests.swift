@@ -1,0 +1,36 @@
+import Foundation
+import Tally
+import Testing
+
+/// `tally bench`, small: every step runs against its embedded broker and reports figures, live
+/// results match the offline run's, and its built-in queries are the README benchmark's files.
+@Suite struct BenchCommandTests {
+    @Test func aSmallBenchReportsEveryFigureWithExactLiveResults() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-bench-test-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try TallyBinary.run(["bench", "--events", "40000", "--runs", "1", "--work", dir.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        var rows: [String: String] = [:]  // measure -> median
+        for line in r.stdout.split(separator: "\n") {
+            let columns = line.split(separator: "  ", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) }
+            if columns.count >= 2 { rows[columns[0]] = columns[1] }
+        }
+        func number(_ measure: String) -> Double? { rows[measure].flatMap { Double($0.replacingOccurrences(of: ",", with: "")) } }
+        for measure in ["offline tumbling (events/s, one thread)", "offline hopping (events/s, one thread)",
+                        "live tumbling (events/s)", "live hopping (events/s)", "live tumbling peak RSS (MB)",
+                        "restart to /health 200 with 40,000 windows (ms)", "start-up to --help (ms, 20 launches)",
+                        "executable size (MB)"] {
+            #expect((number(measure) ?? 0) > 0, "\(measure) in:\n\(r.stdout)")
+        }
+        #expect(rows["live tumbling results vs offline"] == "exact", "\(r.stdout)")
+        #expect(rows["live hopping results vs offline"] == "exact", "\(r.stdout)")
+        // The offline run's closed windows, against which live results were checked, are real.
+        let offline = try String(contentsOf: dir.appendingPathComponent("offline-tumbling.jsonl"), encoding: .utf8)
+        #expect(offline.split(separator: "\n").count > 10_000)
+        for q in ["tumbling", "hopping"] {
+            let builtIn = try JSONValue.parse(Array(Data(contentsOf: dir.appendingPathComponent("\(q).json"))))
+            let file = try JSONValue.parse(Array(Data(contentsOf: TallyBinary.packageRoot.appendingPathComponent("bench/queries/\(q).json"))))
+            #expect(builtIn == file, "tally bench's \(q) query differs from bench/queries/\(q).json")
+        }
+    }
+}
