@@ -9,15 +9,18 @@ import Darwin
 
 /// The broker of a `tally bench`: librdkafka's mock cluster in this process, or a given one.
 final class BenchBroker {
-    let bootstrap: String
-    private let cluster: MockCluster?
-    private let partitions: Int
+    // The consumer is declared first: stored properties go in order, so it leaves before the
+    // embedded broker does (otherwise it logs the broker's disappearance).
     private let consumer: Consumer
+    let bootstrap: String
+    private let partitions: Int
+    private let cluster: MockCluster?
 
-    deinit { try? consumer.close() }  // before the embedded broker goes away
+    deinit { try? consumer.close() }
 
     init(bootstrap: String?, partitions: Int) throws {
-        cluster = bootstrap == nil ? try MockCluster() : nil
+        let cluster = bootstrap == nil ? try MockCluster() : nil
+        self.cluster = cluster
         self.bootstrap = bootstrap ?? cluster!.bootstrapServers
         self.partitions = partitions
         consumer = try Consumer(config: ["bootstrap.servers": self.bootstrap, "group.id": "tally-bench-reader"])

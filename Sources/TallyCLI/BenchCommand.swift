@@ -38,8 +38,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Source topic for the live runs.")
     var topic = "orders"
 
-    @Option(help: "Partitions of each topic the embedded broker creates.")
-    var partitions = 4
+    @Option(help: "Partitions of each topic the embedded broker creates (it keeps about 5 MiB per partition: 1M events need 8).")
+    var partitions = 8
 
     @Option(help: "Steps to run, comma-separated: offline, live, restart, startup.")
     var steps = "offline,live,restart,startup"

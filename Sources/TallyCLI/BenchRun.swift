@@ -147,10 +147,10 @@ final class BenchRun {
         var last = ContinuousClock.now
         var watermark = -Double.infinity
         do {
-            try waitUntil(seconds: 600, "all \(events) events to be counted (log: \(folder)/engine-\(tag).log)") {
+            try waitUntil(seconds: 600, every: 20, "all \(events) events to be counted (log: \(folder)/engine-\(tag).log)") {
                 guard let progress = self.progress(port: port, name: name) else { return false }
                 let now = ContinuousClock.now
-                if progress.seen > 0 && first == nil { first = now - .milliseconds(5) }
+                if progress.seen > 0 && first == nil { first = now - .milliseconds(20) }
                 last = now
                 watermark = progress.watermark
                 return progress.seen >= events
@@ -183,12 +183,12 @@ final class BenchRun {
         return (seen, watermark)
     }
 
-    /// Polls `condition` every 5 ms until it holds, or throws after `seconds`.
-    func waitUntil(seconds: Double, _ what: String, _ condition: () throws -> Bool) throws {
+    /// Polls `condition` every `every` ms until it holds, or throws after `seconds`.
+    func waitUntil(seconds: Double, every: Int = 5, _ what: String, _ condition: () throws -> Bool) throws {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while try !condition() {
             guard ContinuousClock.now < deadline else { throw CLIError("timed out after \(Int(seconds)) s waiting for \(what)") }
-            usleep(5000)
+            usleep(useconds_t(every * 1000))
         }
     }
 
