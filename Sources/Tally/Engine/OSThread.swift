@@ -83,11 +83,4 @@ final class ThreadCondition: @unchecked Sendable {
     /// Waits for a broadcast; call with the lock held (it is held again on return).
     func wait() { pthread_cond_wait(cond, mutex) }
     func broadcast() { pthread_cond_broadcast(cond) }
-
-    /// Runs `body` with the lock held.
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        lock()
-        defer { unlock() }
-        return try body()
-    }
 }
