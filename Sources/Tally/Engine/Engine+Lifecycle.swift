@@ -3,6 +3,7 @@ import Kafka
 extension Engine {
     /// Reads every definition's state back: accumulators, closing position, watermarks, offsets, counters.
     func restore() throws {
+        let started = Clock.nowMicros()
         let now = Clock.now()
         var slices = 0
         try lock.withLock {
@@ -16,7 +17,7 @@ extension Engine {
             }
             lastCheckpoint = store.lastCheckpoint()
         }
-        logger.info("restored \(slices) window slices from \(config.statePath)")
+        logger.info("restored \(slices) window slices from \(config.statePath) in \((Clock.nowMicros() - started) / 1000) ms")
     }
 
     /// Assigns every partition of every source topic, each at the smallest next offset its
