@@ -30,25 +30,36 @@ final class BenchBroker {
     /// `outputs` (embedded broker); checks that the topic was empty and keeps every event
     /// (the mock broker drops the oldest data past ~5 MiB per partition).
     func load(_ file: String, topic: String, outputs: [String]) throws {
-        if let cluster {
-            try cluster.createTopic(topic, partitions: partitions)
-            for o in outputs {
-                try cluster.createTopic(o, partitions: partitions)
-                try cluster.createTopic(o + ".dlq", partitions: 1)
-            }
-        }
+        try prepare(topic, outputs: outputs)
         guard try ends(of: topic).values.allSatisfy({ $0 == 0 }) else {
             throw CLIError("topic \(topic) already holds events; give an empty one (--topic)")
         }
         let count = try JSONLinesLoader.load(path: file, topics: [topic], keyField: "customer_id", bootstrap: bootstrap)
+        let kept = try retained(topic)
+        guard kept == Int64(count) else {
+            throw CLIError("the broker keeps \(kept) of the \(count) events produced to \(topic); the embedded mock broker keeps about 5 MiB per partition: use more --partitions or fewer --events")
+        }
+    }
+
+    /// Creates `topic` and the topics of `outputs` (with their dead-letter topics) in the
+    /// embedded broker; a given broker must have them already.
+    func prepare(_ topic: String, outputs: [String]) throws {
+        guard let cluster else { return }
+        try cluster.createTopic(topic, partitions: partitions)
+        for o in outputs {
+            try cluster.createTopic(o, partitions: partitions)
+            try cluster.createTopic(o + ".dlq", partitions: 1)
+        }
+    }
+
+    /// Messages the broker holds in `topic` (the mock drops the oldest past ~5 MiB a partition).
+    func retained(_ topic: String) throws -> Int64 {
         var kept: Int64 = 0
         for p in try consumer.partitions(of: topic) {
             let w = try consumer.queryWatermarks(topic: topic, partition: p)
             kept += w.high - w.low
         }
-        guard kept == Int64(count) else {
-            throw CLIError("the broker keeps \(kept) of the \(count) events produced to \(topic); the embedded mock broker keeps about 5 MiB per partition: use more --partitions or fewer --events")
-        }
+        return kept
     }
 
     /// The offset after the last message of each partition of `topic`.

@@ -19,11 +19,14 @@ struct BenchCommand: ParsableCommand {
             benchmark: offline (`tally test` to /dev/null, one thread), live (`tally run` as a child \
             process against a broker: events/s from the first event counted to the last, peak RSS, \
             and results compared with the offline run's), restart (time to /health 200 with one \
-            window per event in state), and start-up (`tally --help`). Without --bootstrap the \
+            window per event in state), latency (an event produced every 20 ms under a \
+            new customer while --rate events/s of load flow, polled over HTTP until counted), and \
+            start-up (`tally --help`). Without --bootstrap the \
             broker is librdkafka's mock cluster inside this process; with --bootstrap the topics \
-            must exist: the source topic (--topic), orders_agg, orders_agg_hop, their .dlq topics, \
-            and for the restart step bench_restart, restart_agg and restart_agg.dlq. Prints a table \
-            on stdout; progress on stderr.
+            must exist: the source topic (--topic), orders_agg, orders_agg_hop, their .dlq topics; \
+            for the restart step bench_restart, restart_agg and restart_agg.dlq; for the latency \
+            step bench_latency_1 … bench_latency_R (one per run), latency_agg and latency_agg.dlq. \
+            Prints a table on stdout; progress on stderr.
             """)
 
     @Option(help: "Number of events.")
@@ -41,19 +44,31 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Partitions of each topic the embedded broker creates (it keeps about 5 MiB per partition: 1M events need 8).")
     var partitions = 8
 
-    @Option(help: "Steps to run, comma-separated: offline, live, restart, startup.")
-    var steps = "offline,live,restart,startup"
+    @Option(help: "Steps to run, comma-separated: offline, live, restart, latency, startup.")
+    var steps = "offline,live,restart,latency,startup"
+
+    @Option(help: "Load in events/s beside the latency probes.")
+    var rate = 100_000
+
+    @Option(help: "Seconds of probing per latency run.")
+    var latencySeconds = 10.0
 
     @Option(help: "Working folder (kept); default: a new folder under /tmp, removed at the end.")
     var work: String?
+
+    @Option(
+        name: .customLong("run-option"), parsing: .unconditionalSingleValue,
+        help: "One more argument for every `tally run` (repeatable), e.g. --run-option=--checkpoint-interval=5s or --run-option=--kafka-property=consumer.fetch.wait.max.ms=0.")
+    var runOptions: [String] = []
 
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
         guard partitions > 0 else { throw ValidationError("--partitions must be positive") }
-        let known: Set<String> = ["offline", "live", "restart", "startup"]
+        guard rate > 0, latencySeconds > 0 else { throw ValidationError("--rate and --latency-seconds must be positive") }
+        let known: Set<String> = ["offline", "live", "restart", "latency", "startup"]
         for s in stepList where !known.contains(s) {
-            throw ValidationError("unknown step \"\(s)\" in --steps (known: offline, live, restart, startup)")
+            throw ValidationError("unknown step \"\(s)\" in --steps (known: offline, live, restart, latency, startup)")
         }
     }
 
@@ -63,15 +78,20 @@ struct BenchCommand: ParsableCommand {
         let folder = try work ?? makeTemporaryFolder()
         if work != nil { mkdir(folder, 0o755) }
         defer { if work == nil { removeTree(folder) } }
-        let bench = BenchRun(folder: folder, events: events, runs: runs, partitions: partitions, sourceTopic: topic)
-        bench.status("generating \(bench.format(events)) order events")
-        try BenchWorkload.writeOrders(count: events, to: bench.ordersFile)
+        let bench = BenchRun(
+            folder: folder, events: events, runs: runs, partitions: partitions, sourceTopic: topic,
+            runArguments: runOptions)
         let steps = Set(stepList)
-        if steps.contains("offline") || steps.contains("live") { try bench.offline() }
-        if steps.contains("live") || steps.contains("restart") {
+        if steps.contains("offline") || steps.contains("live") {
+            bench.status("generating \(bench.format(events)) order events")
+            try BenchWorkload.writeOrders(count: events, to: bench.ordersFile)
+            try bench.offline()
+        }
+        if !steps.isDisjoint(with: ["live", "restart", "latency"]) {
             let broker = try BenchBroker(bootstrap: bootstrap, partitions: partitions)
             if steps.contains("live") { try bench.live(broker) }
             if steps.contains("restart") { try bench.restart(broker) }
+            if steps.contains("latency") { try bench.latency(broker, rate: rate, seconds: latencySeconds) }
         }
         if steps.contains("startup") { try bench.startup() }
         bench.status(nil)

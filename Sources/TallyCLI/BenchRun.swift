@@ -14,17 +14,20 @@ final class BenchRun {
     let runs: Int
     let partitions: Int
     let sourceTopic: String
+    /// Extra arguments for every `tally run`.
+    let runArguments: [String]
     var ordersFile: String { folder + "/orders.jsonl" }
     /// Table rows: what, median, and every run.
     private(set) var rows: [(what: String, median: String, runs: String)] = []
     private let interactive = isatty(2) == 1
 
-    init(folder: String, events: Int, runs: Int, partitions: Int, sourceTopic: String) {
+    init(folder: String, events: Int, runs: Int, partitions: Int, sourceTopic: String, runArguments: [String]) {
         self.folder = folder
         self.events = events
         self.runs = runs
         self.partitions = partitions
         self.sourceTopic = sourceTopic
+        self.runArguments = runArguments
     }
 
     // MARK: steps
@@ -103,7 +106,7 @@ final class BenchRun {
             let started = ContinuousClock.now
             let engine = try Subprocess(
                 ["run", "--queries", definitionFile, "--bootstrap", broker.bootstrap, "--group", "tally-bench-restart",
-                 "--state", state, "--http", "127.0.0.1:\(port)", "--log-level", "warning"],
+                 "--state", state, "--http", "127.0.0.1:\(port)", "--log-level", "warning"] + runArguments,
                 output: folder + "/engine-restart.log")
             defer { engine.terminate(); engine.wait() }
             try waitUntil(seconds: 120, "restarted engine to answer /health") {
@@ -112,6 +115,29 @@ final class BenchRun {
             times.append(Self.seconds(since: started) * 1000)
         }
         addRow("restart to /health 200 with \(format(events)) windows (ms)", times, format: { "\(Int($0.rounded()))" })
+    }
+
+    /// Ingest-to-queryable latency under `rate` events/s of load (see `BenchLatency`): p50, p90
+    /// and p99 of the probes over all runs.
+    func latency(_ broker: BenchBroker, rate: Int, seconds: Double) throws {
+        var all: [Double] = [], missed = 0, loads: [Double] = []
+        for run in 1...runs {
+            try broker.prepare(BenchLatency.topic(run), outputs: run == 1 ? [BenchLatency.query] : [])
+            status("latency run \(run)/\(runs): probes every 20 ms under \(format(rate)) events/s for \(Int(seconds)) s")
+            let r = try BenchLatency(bench: self, broker: broker, rate: rate, seconds: seconds, runNumber: run).run()
+            all += r.latencies
+            missed += r.missed
+            loads.append(Double(r.load))
+        }
+        let sorted = all.sorted()
+        func percentile(_ p: Double) -> String {
+            sorted.isEmpty ? "-" : String(format1: sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))])
+        }
+        let note = "\(sorted.count) probes\(missed > 0 ? ", \(missed) not seen within 5 s" : "")"
+        rows.append(("latency produce -> queryable p50 (ms)", percentile(0.50), note))
+        rows.append(("latency p90 (ms)", percentile(0.90), ""))
+        rows.append(("latency p99 (ms)", percentile(0.99), "max \(sorted.last.map { String(format1: $0) } ?? "-")"))
+        addRow("latency: load achieved (events/s)", loads, format: { format(Int($0)) })
     }
 
     /// `tally --help`, launched as a user would: median wall time over 20 launches.
@@ -141,7 +167,7 @@ final class BenchRun {
         let port = try freePort()
         let engine = try Subprocess(
             ["run", "--queries", definitionFile, "--bootstrap", broker.bootstrap, "--group", "tally-bench-\(tag)-\(getpid())",
-             "--state", state ?? folder + "/state-\(tag)", "--http", "127.0.0.1:\(port)", "--log-level", "warning"],
+             "--state", state ?? folder + "/state-\(tag)", "--http", "127.0.0.1:\(port)", "--log-level", "warning"] + runArguments,
             output: folder + "/engine-\(tag).log")
         var first: ContinuousClock.Instant?
         var last = ContinuousClock.now

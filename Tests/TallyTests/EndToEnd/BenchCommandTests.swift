@@ -12,7 +12,9 @@ import Testing
         // cooperative threads here (other suites' async servers need them meanwhile).
         let r = try await withCheckedThrowingContinuation { (c: CheckedContinuation<TallyBinary.Output, Error>) in
             Thread.detachNewThread {
-                c.resume(with: Result { try TallyBinary.run(["bench", "--events", "40000", "--runs", "1", "--work", dir.path]) })
+                c.resume(with: Result {
+                    try TallyBinary.run(["bench", "--events", "40000", "--runs", "1", "--rate", "5000", "--latency-seconds", "2", "--work", dir.path])
+                })
             }
         }
         #expect(r.status == 0, "\(r.stderr)")
@@ -29,6 +31,10 @@ import Testing
             #expect((number(measure) ?? 0) > 0, "\(measure) in:\n\(r.stdout)")
         }
         #expect(rows["live tumbling results vs offline"] == "exact", "\(r.stdout)")
+        // Probes every 20 ms for 2 s: most of them are seen, each after some positive time.
+        #expect((number("latency produce -> queryable p50 (ms)") ?? 0) > 0, "\(r.stdout)")
+        #expect((number("latency p99 (ms)") ?? 0) >= (number("latency produce -> queryable p50 (ms)") ?? .infinity), "\(r.stdout)")
+        #expect((number("latency: load achieved (events/s)") ?? 0) > 2500, "\(r.stdout)")
         #expect(rows["live hopping results vs offline"] == "exact", "\(r.stdout)")
         // The offline run's closed windows, against which live results were checked, are real.
         let offline = try String(contentsOf: dir.appendingPathComponent("offline-tumbling.jsonl"), encoding: .utf8)

@@ -1,0 +1,140 @@
+import Kafka
+import Synchronization
+import Tally
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The latency step of `tally bench`: how long after an event is produced can it be read over
+/// HTTP, while the engine carries a steady load.
+struct BenchLatency {
+    let bench: BenchRun
+    let broker: BenchBroker
+    /// Load, in events/s, produced beside the probes.
+    let rate: Int
+    let seconds: Double
+    /// Which run this is (its own consumer group and state folder).
+    let runNumber: Int
+
+    static let query = "latency_agg"
+    /// Each run reads a topic of its own: a fresh engine would otherwise first read the earlier
+    /// runs' load, and the mock broker drops the oldest of it while it reads.
+    static func topic(_ run: Int) -> String { "bench_latency_\(run)" }
+    var topic: String { Self.topic(runNumber) }
+
+    /// Latencies of the probes that were counted, in ms, and how many never were (within 5 s).
+    func run() throws -> (latencies: [Double], missed: Int, load: Int) {
+        let definitionFile = bench.folder + "/latency.json"
+        try bench.writeFile(definitionFile, BenchWorkload.definition(
+            name: Self.query, source: topic, window: #"{"type": "tumbling", "size": "60s", "grace": "1s"}"#))
+        let port = try bench.freePort()
+        let engine = try Subprocess(
+            ["run", "--queries", definitionFile, "--bootstrap", broker.bootstrap, "--group", "tally-bench-latency-\(getpid())-\(runNumber)",
+             "--state", bench.folder + "/state-latency-\(runNumber)", "--http", "127.0.0.1:\(port)", "--log-level", "warning"] + bench.runArguments,
+            output: bench.folder + "/engine-latency-\(runNumber).log")
+        defer {
+            engine.terminate()
+            engine.wait()
+        }
+        try bench.waitUntil(seconds: 60, "the latency engine to answer /health") {
+            LocalHTTP.get(port: port, path: "/health")?.status == 200
+        }
+        let load = LoadControl()
+        let bootstrap = broker.bootstrap, rate = self.rate, topic = self.topic
+        let started = OSThread.start(name: "bench-load") {
+            defer { load.done.store(true, ordering: .releasing) }
+            Self.produceLoad(bootstrap: bootstrap, topic: topic, rate: rate, control: load)
+        }
+        guard started == 0 else { throw CLIError("cannot start the load thread") }
+        defer {
+            load.stop.store(true, ordering: .releasing)
+            while !load.done.load(ordering: .acquiring) { usleep(1000) }
+        }
+        usleep(500_000)  // the load reaches its rate
+        let probe = try Producer(config: ["bootstrap.servers": bootstrap, "linger.ms": "0"])
+        let http = LocalHTTP(port: port)
+        var latencies: [Double] = [], missed = 0
+        let loadStart = load.sent.load(ordering: .relaxed), clockStart = ContinuousClock.now
+        let end = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        var i = 0
+        while ContinuousClock.now < end {
+            let tick = ContinuousClock.now
+            i += 1
+            let key = "probe-\(getpid())-\(runNumber)-\(i)"
+            let event = #"{"event_type":"OrderCreated","customer_id":"\#(key)","total":1.00,"timestamp":\#(Self.epochMillis())}"#
+            let t0 = ContinuousClock.now
+            try probe.produce(topic: topic, key: Array(key.utf8), value: Array(event.utf8))
+            _ = probe.poll()
+            var counted = false
+            while ContinuousClock.now - t0 < .seconds(5) {
+                if let r = http.get("/queries/\(Self.query)/keys/\(key)"), r.status == 200, Self.counted(r.body) {
+                    counted = true
+                    break
+                }
+                _ = probe.poll()
+                usleep(200)  // a short pause, so that the probe does not take a whole core from the engine
+            }
+            if counted { latencies.append(BenchRun.seconds(since: t0) * 1000) } else { missed += 1 }
+            let next = tick + .milliseconds(20)
+            while ContinuousClock.now < next { usleep(500) }
+        }
+        let achieved = Double(load.sent.load(ordering: .relaxed) - loadStart) / BenchRun.seconds(since: clockStart)
+        try probe.flush(timeout: .seconds(10))
+        return (latencies, missed, Int(achieved))
+    }
+
+    /// Wall-clock time in epoch milliseconds (the events' `timestamp`).
+    static func epochMillis() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+
+    /// Whether a key's answer holds a window that counted the probe.
+    static func counted(_ body: [UInt8]) -> Bool {
+        guard let doc = try? JSONValue.parse(body), case .array(let windows)? = doc["windows"] else { return false }
+        return windows.contains { w in
+            if case .number(let n)? = w["values"]?["count"] { return n >= 1 }
+            return false
+        }
+    }
+
+    /// Order events at `rate` per second, in 5 ms ticks, stamped with the current time, until `stop`.
+    static func produceLoad(bootstrap: String, topic: String, rate: Int, control: LoadControl) {
+        guard let producer = try? Producer(config: ["bootstrap.servers": bootstrap, "linger.ms": "2"]) else { return }
+        var rng = SplitMix64(seed: 3)
+        let perTick = max(1, rate / 200)
+        var next = ContinuousClock.now
+        var order = 0
+        var value: [UInt8] = [], key: [UInt8] = []
+        while !control.stop.load(ordering: .acquiring) {
+            let now = Self.epochMillis()
+            for _ in 0..<perTick {
+                order += 1
+                let customer = "c\(rng.next(10_000))"
+                let r = rng.next(10)
+                let type = r < 6 ? "OrderCreated" : r < 9 ? "OrderShipped" : "OrderCancelled"
+                value.removeAll(keepingCapacity: true)
+                value += #"{"event_type":"\#(type)","order_id":\#(order),"customer_id":"\#(customer)","total":\#(BenchWorkload.decimal(100 + rng.next(49_901))),"items":\#(1 + rng.next(8)),"timestamp":\#(now)}"#.utf8
+                key.removeAll(keepingCapacity: true)
+                key += customer.utf8
+                guard (try? producer.produce(topic: topic, key: key, value: value)) != nil else { return }
+            }
+            control.sent.add(perTick, ordering: .relaxed)
+            _ = producer.poll()
+            next = next + .milliseconds(5)
+            while ContinuousClock.now < next { usleep(200) }
+        }
+        try? producer.flush(timeout: .seconds(10))
+    }
+}
+
+/// What the load thread and the probe share.
+final class LoadControl: Sendable {
+    let stop = Atomic<Bool>(false)
+    let done = Atomic<Bool>(false)
+    let sent = Atomic<Int>(0)
+}
