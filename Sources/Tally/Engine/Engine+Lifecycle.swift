@@ -105,12 +105,13 @@ extension Engine {
                     if let low = pipeline.lowestNext(p) { commits.append(TopicPartitionOffset(pipeline.topic, p, KafkaOffset(low))) }
                 }
             }
-            return (try store.prepare(parts, at: now), runtimes.map(\.pendingClosed.count), commits)
+            return (store.prepare(parts, at: now), runtimes.map(\.pendingClosed.count), commits)
         }
+        let preparedAt = Clock.nowMicros()
         writer.submit { [self] in
             try store.write(prepared)
             FailPoint.hit("checkpoint.written")
-            logger.debug("checkpoint: \(prepared.count) state entries, \(Clock.now() - started) ms (\(now - started) ms waiting for the producer)")
+            logger.debug("checkpoint: \(prepared.count) state entries, \(Clock.now() - started) ms (\(now - started) ms waiting for the producer, \((preparedAt - now * 1000) / 1000) ms preparing under the engine lock)")
             lock.withLock {
                 // The closed results this checkpoint stored; the loop may have added more since.
                 for (rt, n) in zip(runtimes, closedCounts) { rt.pendingClosed.removeFirst(min(n, rt.pendingClosed.count)) }

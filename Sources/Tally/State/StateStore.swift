@@ -198,69 +198,79 @@ public final class StateStore {
         }
     }
 
-    /// A checkpoint gathered and not yet written.
+    /// A checkpoint gathered and not yet written: the entries only. Sorting them and building
+    /// the RocksDB batch is left to `write`, which runs outside the engine's lock.
     public struct Prepared: @unchecked Sendable {  // handed to one writer thread, then dropped
-        let batch: WriteBatch
-        let bytes: Int
+        /// Per family, the slice and closed-result entries (written in key order).
+        var familyPuts: [(family: ColumnFamily, entries: [(key: [UInt8], value: [UInt8])])] = []
+        /// Offsets, watermarks, counters: a handful, written as they come.
+        var metaPuts: [(key: [UInt8], value: [UInt8])] = []
+        var deletes: [(family: ColumnFamily, key: [UInt8])] = []
+        var ranges: [(family: ColumnFamily, from: [UInt8], to: [UInt8])] = []
         /// The number of state entries it writes.
-        public var count: Int { batch.count }
+        public var count: Int { familyPuts.reduce(0) { $0 + $1.entries.count } + metaPuts.count + deletes.count + ranges.count }
     }
 
     /// Writes one checkpoint: every part's changes, offsets, watermarks and counters, in one
     /// synced WriteBatch. Returns the number of state entries written.
     @discardableResult
     public func checkpoint(_ parts: [Part], at now: Int64) throws(StateError) -> Int {
-        let prepared = try prepare(parts, at: now)
+        let prepared = prepare(parts, at: now)
         try write(prepared)
         return prepared.count
     }
 
     /// Gathers one checkpoint from the parts (draining their operators' changes) without
     /// writing it, so that the caller can write it without holding its own lock.
-    public func prepare(_ parts: [Part], at now: Int64) throws(StateError) -> Prepared {
-        // Entries go into the batch in key order per family: RocksDB's memtable inserts sorted
-        // keys far faster than random ones (a checkpoint after a backlog holds ~100k entries).
-        var puts: [(family: ColumnFamily, key: [UInt8], value: [UInt8])] = []
-        var deletes: [(family: ColumnFamily, key: [UInt8])] = []
-        var ranges: [(family: ColumnFamily, from: [UInt8], to: [UInt8])] = []
+    public func prepare(_ parts: [Part], at now: Int64) -> Prepared {
+        var prepared = Prepared()
         for part in parts {
             let name = part.op.definition.name
             let family = families[name]!
-            var familyPuts: [(key: [UInt8], value: [UInt8])] = []
+            var entries: [(key: [UInt8], value: [UInt8])] = []
             part.op.drainChanges(
-                put: { key, slice, values in familyPuts.append((StateKeys.slice(key: key, start: slice), StateKeys.encode(values))) },
-                delete: { key, slice in deletes.append((family, StateKeys.slice(key: key, start: slice))) })
-            for e in part.closed.entries() { familyPuts.append((e.key, e.blob)) }
-            familyPuts.sort { $0.key.lexicographicallyPrecedes($1.key) }
-            puts += familyPuts.map { (family, $0.key, $0.value) }
+                put: { key, slice, values in entries.append((StateKeys.slice(key: key, start: slice), StateKeys.encode(values))) },
+                delete: { key, slice in prepared.deletes.append((family, StateKeys.slice(key: key, start: slice))) })
+            for e in part.closed.entries() { entries.append((e.key, e.blob)) }
+            prepared.familyPuts.append((family, entries))
             if let cutoff = part.expireBefore {
-                ranges.append((family, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff)))
+                prepared.ranges.append((family, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff)))
             }
             for (topic, partitions) in part.offsets {
-                for (p, o) in partitions { puts.append((meta, Array("offset/\(name)/\(topic)/\(p)".utf8), StateKeys.int(o))) }
+                for (p, o) in partitions { prepared.metaPuts.append((Array("offset/\(name)/\(topic)/\(p)".utf8), StateKeys.int(o))) }
             }
-            for (p, t) in part.op.watermarks.partitionTimes { puts.append((meta, Array("wm/\(name)/\(p)".utf8), StateKeys.int(t))) }
-            if let c = part.op.closedThrough { puts.append((meta, Array("closed/\(name)".utf8), StateKeys.int(c))) }
-            puts.append((meta, Array("stats/\(name)".utf8), part.stats.encoded()))
+            for (p, t) in part.op.watermarks.partitionTimes { prepared.metaPuts.append((Array("wm/\(name)/\(p)".utf8), StateKeys.int(t))) }
+            if let c = part.op.closedThrough { prepared.metaPuts.append((Array("closed/\(name)".utf8), StateKeys.int(c))) }
+            prepared.metaPuts.append((Array("stats/\(name)".utf8), part.stats.encoded()))
         }
-        puts.append((meta, Array("checkpoint".utf8), StateKeys.int(now)))
-        let batch = WriteBatch()
-        do throws(RocksDBError) {
-            for d in deletes { try batch.delete(d.family, d.key) }
-            for r in ranges { try batch.deleteRange(r.family, from: r.from, to: r.to) }
-            for p in puts { try batch.put(p.family, p.key, p.value) }
-        } catch {
-            throw StateError("checkpoint: \(error.message)")
-        }
-        var bytes = 0
-        for p in puts { bytes += p.key.count + p.value.count + 16 }
-        return Prepared(batch: batch, bytes: bytes)
+        prepared.metaPuts.append((Array("checkpoint".utf8), StateKeys.int(now)))
+        return prepared
     }
 
     /// Writes a prepared checkpoint in one synced write.
     public func write(_ prepared: Prepared) throws(StateError) {
-        try ensureSpace(for: prepared.bytes)
-        try wrap("write checkpoint") { () throws(RocksDBError) in try db.write(prepared.batch, sync: true) }
+        // Entries go into the batch in key order per family: RocksDB's memtable inserts sorted
+        // keys far faster than random ones (a checkpoint after a backlog holds ~100k entries).
+        let batch = WriteBatch()
+        var bytes = 0
+        do throws(RocksDBError) {
+            for d in prepared.deletes { try batch.delete(d.family, d.key) }
+            for r in prepared.ranges { try batch.deleteRange(r.family, from: r.from, to: r.to) }
+            for (family, entries) in prepared.familyPuts {
+                for e in entries.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+                    try batch.put(family, e.key, e.value)
+                    bytes += e.key.count + e.value.count + 16
+                }
+            }
+            for m in prepared.metaPuts {
+                try batch.put(meta, m.key, m.value)
+                bytes += m.key.count + m.value.count + 16
+            }
+        } catch {
+            throw StateError("checkpoint: \(error.message)")
+        }
+        try ensureSpace(for: bytes)
+        try wrap("write checkpoint") { () throws(RocksDBError) in try db.write(batch, sync: true) }
     }
 
     /// Time of the last checkpoint, ms.
