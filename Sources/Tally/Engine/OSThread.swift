@@ -41,7 +41,7 @@ public enum OSThread {
     }
 
     /// Sleeps the calling thread for `milliseconds`.
-    public static func sleep(milliseconds: Int) {
+    static func sleep(milliseconds: Int) {
         usleep(useconds_t(max(0, milliseconds) * 1000))
     }
 }
