@@ -144,14 +144,23 @@ public final class StateStore {
         var r = Restored()
         let family = families[name]!
         do {
-            try db.forEach(in: family, from: [StateKeys.slicePrefix], to: [StateKeys.slicePrefix + 1]) { k, v in
-                let (key, start) = StateKeys.parse(k)
-                let values = StateKeys.decodeDoubles(v)
-                guard values.count == op.layout.stride else {
-                    throw StateError("slice of \(name) has \(values.count) values, expected \(op.layout.stride)")
+            // RocksDB is read on another thread, chunk by chunk, while this one rebuilds the tables.
+            let width = op.layout.stride * 8
+            let reader = SliceReader(db: db, family: family, name: name, width: width)
+            defer { reader.finish() }
+            var values = [Double](repeating: 0, count: op.layout.stride)
+            while let chunk = try reader.next() {
+                chunk.bytes.withUnsafeBytes { raw in
+                    for (start, count) in chunk.keys {
+                        let k = UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)])
+                        let (key, slice) = StateKeys.parse(k)
+                        for i in values.indices {
+                            values[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + count + 8 * i, as: UInt64.self)))
+                        }
+                        values.withUnsafeBufferPointer { op.restore(key: key, slice: slice, values: $0) }
+                    }
                 }
-                values.withUnsafeBufferPointer { op.restore(key: key, slice: start, values: $0) }
-                r.slices += 1
+                r.slices += chunk.keys.count
             }
             try db.forEach(in: meta, from: Array("offset/\(name)/".utf8), to: Array("offset/\(name)0".utf8)) { k, v in
                 // offset/<name>/<topic>/<partition>

@@ -55,6 +55,53 @@ import Testing
         reopened.close()
     }
 
+    /// More slices than the restore reader hands over at once (chunks of 4096, at most 4
+    /// waiting): every one comes back with its values.
+    @Test func aStateOfManyChunksRestoresEverySlice() throws {
+        let dir = try TemporaryFolder("tally-store-many")
+        let d = Self.definition()
+        let (op, scanner) = Self.fresh(d)
+        let n = 20_000
+        Self.feed(op, scanner, (0..<n).map { #"{"k":"k\#($0)","ts":\#(1000 + $0 % 50_000),"v":\#($0)}"# })
+        let store = try StateStore(path: dir.url.path, definitions: [d], reset: [])
+        try store.checkpoint([.init(op: op, closed: ClosedResultsBatch(), expireBefore: nil, offsets: ["t": [0: Int64(n)]], stats: RunStats())], at: 1)
+        store.close()
+
+        let reopened = try StateStore(path: dir.url.path, definitions: [d], reset: [])
+        let (op2, _) = Self.fresh(d)
+        let r = try reopened.restore(op2)
+        #expect(r.slices == n)
+        #expect(op2.liveAccumulators == n)
+        for i in [0, 1, 4095, 4096, 12_345, n - 1] {
+            let key = GroupKey.encode([.string("k\(i)")])
+            #expect(op2.openWindows(key: key).first?.values == [1, Double(i)], "key k\(i)")
+        }
+        reopened.close()
+    }
+
+    /// A slice whose values do not fit the definition (a damaged store) stops the restore with a
+    /// clear error; the reader thread ends.
+    @Test func aDamagedSliceIsAClearErrorAtRestore() throws {
+        let dir = try TemporaryFolder("tally-store-damaged")
+        let d = Self.definition()
+        let (op, scanner) = Self.fresh(d)
+        Self.feed(op, scanner, (0..<10_000).map { #"{"k":"k\#($0)","ts":1000,"v":1}"# })
+        let store = try StateStore(path: dir.url.path, definitions: [d], reset: [])
+        try store.checkpoint([.init(op: op, closed: ClosedResultsBatch(), expireBefore: nil, offsets: [:], stats: RunStats())], at: 1)
+        // One double more than the layout has, sorted after most of the good slices.
+        let stride = op.layout.stride
+        try store.db.put(store.families["s"]!, StateKeys.slice(key: GroupKey.encode([.string("zz")]), start: 0), [UInt8](repeating: 0, count: 8 * (stride + 1)))
+        store.close()
+
+        let reopened = try StateStore(path: dir.url.path, definitions: [d], reset: [])
+        let (op2, _) = Self.fresh(d)
+        #expect(throws: StateError.self) { _ = try reopened.restore(op2) }
+        do { _ = try reopened.restore(Self.fresh(d).0) } catch {
+            #expect("\(error)".contains("\(stride + 1) values, expected \(stride)"), "\(error)")
+        }
+        reopened.close()
+    }
+
     @Test func closedResultsLeaveTheStoreAfterTheRetention() throws {
         let dir = try TemporaryFolder("tally-store")
         let d = Self.definition()
