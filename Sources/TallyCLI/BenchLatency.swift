@@ -29,12 +29,11 @@ struct BenchLatency {
     func run() throws -> (latencies: [Double], missed: Int, load: Int) {
         let definitionFile = bench.folder + "/latency.json"
         try bench.writeFile(definitionFile, BenchWorkload.definition(
-            name: Self.query, source: topic, window: #"{"type": "tumbling", "size": "60s", "grace": "1s"}"#))
+            name: Self.query, source: topic, window: BenchWorkload.tumblingWindow))
         let port = try bench.freePort()
-        let engine = try Subprocess(
-            ["run", "--queries", definitionFile, "--bootstrap", broker.bootstrap, "--group", "tally-bench-latency-\(getpid())-\(runNumber)",
-             "--state", bench.folder + "/state-latency-\(runNumber)", "--http", "127.0.0.1:\(port)", "--log-level", "warning"] + bench.runArguments,
-            output: bench.folder + "/engine-latency-\(runNumber).log")
+        let engine = try bench.startEngine(
+            definitionFile, broker: broker, group: "tally-bench-latency-\(getpid())-\(runNumber)",
+            state: bench.folder + "/state-latency-\(runNumber)", port: port, log: "engine-latency-\(runNumber).log")
         defer {
             engine.terminate()
             engine.wait()

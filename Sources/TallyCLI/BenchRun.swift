@@ -95,7 +95,7 @@ final class BenchRun {
         try broker.load(file, topic: "bench_restart", outputs: ["restart_agg"])
         let definitionFile = folder + "/restart.json"
         try writeFile(definitionFile, BenchWorkload.definition(
-            name: "restart_agg", source: "bench_restart", window: #"{"type": "tumbling", "size": "60s", "grace": "1s"}"#))
+            name: "restart_agg", source: "bench_restart", window: BenchWorkload.tumblingWindow))
         status("filling the state: \(format(events)) windows")
         let state = folder + "/state-restart"
         _ = try runEngine(definitionFile, name: "restart_agg", broker: broker, tag: "restart", state: state)
@@ -104,10 +104,8 @@ final class BenchRun {
             status("restart run \(run)/\(runs)")
             let port = try freePort()
             let started = ContinuousClock.now
-            let engine = try Subprocess(
-                ["run", "--queries", definitionFile, "--bootstrap", broker.bootstrap, "--group", "tally-bench-restart",
-                 "--state", state, "--http", "127.0.0.1:\(port)", "--log-level", "warning"] + runArguments,
-                output: folder + "/engine-restart.log")
+            let engine = try startEngine(
+                definitionFile, broker: broker, group: "tally-bench-restart", state: state, port: port, log: "engine-restart.log")
             defer { engine.terminate(); engine.wait() }
             try waitUntil(seconds: 120, "restarted engine to answer /health") {
                 LocalHTTP.get(port: port, path: "/health")?.status == 200
@@ -159,16 +157,26 @@ final class BenchRun {
 
     // MARK: the engine as a child process
 
+    /// Starts `tally run` on `definitionFile` (with `runArguments`), its output in `log` in the
+    /// working folder.
+    func startEngine(
+        _ definitionFile: String, broker: BenchBroker, group: String, state: String, port: Int, log: String
+    ) throws -> Subprocess {
+        try Subprocess(
+            ["run", "--queries", definitionFile, "--bootstrap", broker.bootstrap, "--group", group, "--state", state,
+             "--http", "127.0.0.1:\(port)", "--log-level", "warning"] + runArguments,
+            output: folder + "/" + log)
+    }
+
     /// Runs `tally run` on `definitionFile` until every event is accounted for; returns events/s
     /// (first event seen to last), the process's peak RSS and the watermark then.
     func runEngine(
         _ definitionFile: String, name: String, broker: BenchBroker, tag: String, state: String? = nil
     ) throws -> (rate: Double, peakRSS: Int, watermark: Double) {
         let port = try freePort()
-        let engine = try Subprocess(
-            ["run", "--queries", definitionFile, "--bootstrap", broker.bootstrap, "--group", "tally-bench-\(tag)-\(getpid())",
-             "--state", state ?? folder + "/state-\(tag)", "--http", "127.0.0.1:\(port)", "--log-level", "warning"] + runArguments,
-            output: folder + "/engine-\(tag).log")
+        let engine = try startEngine(
+            definitionFile, broker: broker, group: "tally-bench-\(tag)-\(getpid())", state: state ?? folder + "/state-\(tag)",
+            port: port, log: "engine-\(tag).log")
         var first: ContinuousClock.Instant?
         var last = ContinuousClock.now
         var watermark = -Double.infinity
@@ -189,9 +197,7 @@ final class BenchRun {
         engine.terminate()
         let ended = engine.wait()
         guard ended.status == 0 else { throw CLIError("tally run exited with \(ended.status) (log: \(folder)/engine-\(tag).log)") }
-        let span = (last - (first ?? last)).components
-        let seconds = Double(span.seconds) + Double(span.attoseconds) / 1e18
-        return (Double(events) / max(seconds, 0.001), ended.peakRSS, watermark)
+        return (Double(events) / max(Self.seconds(last - (first ?? last)), 0.001), ended.peakRSS, watermark)
     }
 
     /// Events read so far by the definition `name` (counted, filtered, late or rejected), and
@@ -257,7 +263,11 @@ final class BenchRun {
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let (s, atto) = (ContinuousClock.now - start).components
+        seconds(ContinuousClock.now - start)
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        let (s, atto) = d.components
         return Double(s) + Double(atto) / 1e18
     }
 

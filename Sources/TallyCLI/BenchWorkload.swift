@@ -13,11 +13,13 @@ enum BenchWorkload {
     /// The benchmark's queries over `source`: tumbling 60 s and hopping 5 m / 1 m per customer,
     /// count/sum/min/max/avg of `OrderCreated` totals.
     static func queries(source: String) -> [(label: String, name: String, json: String)] {
-        [("tumbling", "orders_agg", definition(name: "orders_agg", source: source,
-                                                window: #"{"type": "tumbling", "size": "60s", "grace": "1s"}"#)),
+        [("tumbling", "orders_agg", definition(name: "orders_agg", source: source, window: tumblingWindow)),
          ("hopping", "orders_agg_hop", definition(name: "orders_agg_hop", source: source,
                                                   window: #"{"type": "sliding", "size": "5m", "slide": "1m", "grace": "1s"}"#))]
     }
+
+    /// The tumbling window of the benchmark (also the restart and latency steps').
+    static let tumblingWindow = #"{"type": "tumbling", "size": "60s", "grace": "1s"}"#
 
     static func definition(name: String, source: String, window: String) -> String {
         """

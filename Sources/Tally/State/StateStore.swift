@@ -148,15 +148,11 @@ public final class StateStore {
             let width = op.layout.stride * 8
             let reader = SliceReader(db: db, family: family, name: name, width: width)
             defer { reader.finish() }
-            var values = [Double](repeating: 0, count: op.layout.stride)
             while let chunk = try reader.next() {
                 chunk.bytes.withUnsafeBytes { raw in
                     for (start, count) in chunk.keys {
-                        let k = UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)])
-                        let (key, slice) = StateKeys.parse(k)
-                        for i in values.indices {
-                            values[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + count + 8 * i, as: UInt64.self)))
-                        }
+                        let (key, slice) = StateKeys.parse(UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)]))
+                        let values = StateKeys.decodeDoubles(UnsafeRawBufferPointer(rebasing: raw[(start + count)..<(start + count + width)]))
                         values.withUnsafeBufferPointer { op.restore(key: key, slice: slice, values: $0) }
                     }
                 }
