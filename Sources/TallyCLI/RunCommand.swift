@@ -41,6 +41,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "How long closed windows stay queryable (by event time), e.g. 1h.")
     var retention = "1h"
 
+    @Option(help: "Window state kept in memory, e.g. 256MB; past it, accumulators spill to the state folder (default: no limit).")
+    var memoryBudget: String?
+
     @Option(help: "Discard the stored state of this definition at start (repeatable).")
     var resetState: [String] = []
 
@@ -106,6 +109,12 @@ struct RunCommand: AsyncParsableCommand {
         config.idleTimeout = try duration(idleTimeout, "--idle-timeout")
         config.retention = try duration(retention, "--retention")
         config.resetState = Set(resetState)
+        if let memoryBudget {
+            guard let bytes = ByteSize.parse(memoryBudget), bytes >= 1 << 20 else {
+                throw ValidationError("--memory-budget \(memoryBudget): expected a size of at least 1MB, like 256MB or 2GB")
+            }
+            config.memoryBudget = bytes
+        }
         for p in kafkaProperty {
             guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
                 throw ValidationError("--kafka-property \(p): expected KEY=VALUE, e.g. producer.linger.ms=20")

@@ -48,6 +48,8 @@ extension HTTPAPIError {
             self.init(.badRequest, "the query groups by \(expected) field(s); the URL gives \(got) key value(s)")
         case .badParameter(let why):
             self.init(.badRequest, why)
+        case .unavailable(let why):
+            self.init(.serviceUnavailable, why)
         }
     }
 }

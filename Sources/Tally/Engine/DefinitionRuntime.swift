@@ -17,6 +17,8 @@ final class DefinitionRuntime {
     var index = 0
     /// Counters already published to metrics.
     var published = RunStats()
+    /// Evictions already published to metrics.
+    var publishedEvictions = 0
 
     init(_ definition: Definition, plan: inout FieldPlan) {
         self.definition = definition

@@ -58,6 +58,7 @@ extension Engine: QueryService {
                 if best == nil || (!found.isEmpty && best!.windows.isEmpty) { best = (bytes, found) }
                 if !found.isEmpty { break }
             }
+            if let failure = store.spillFailure() { return .failure(.unavailable(failure)) }
             var keyJSON: [UInt8] = [0x7B]
             rt.encoder.appendKeyMembers(best!.key, into: &keyJSON)
             keyJSON.append(0x7D)

@@ -47,6 +47,11 @@ public final class Engine: @unchecked Sendable {
         for (i, rt) in runtimes.enumerated() { rt.index = i }
         metrics = EngineMetrics(definitions: definitions)
         store = try StateStore(path: config.statePath, definitions: definitions, reset: config.resetState)
+        for rt in runtimes {
+            // Parts spilled by an earlier run are read whatever the budget is now.
+            rt.op.spillStore = store.spillStore(for: rt.op)
+            rt.op.memoryBudget = config.memoryBudget.map { $0 / definitions.count }
+        }
         var consumerConfig = config.consumerConfig
         consumerConfig["bootstrap.servers"] = config.bootstrap
         consumerConfig["group.id"] = config.group
@@ -140,7 +145,8 @@ public final class Engine: @unchecked Sendable {
             if let change = probe.takeClusterChange() { try clusterChanged(from: change.old, to: change.new) }
         }
         metrics.publish(runtimes)
-        if now >= nextCheckpoint {
+        // Over the memory budget, the checkpoint comes early: it is where accumulators spill.
+        if now >= nextCheckpoint || runtimes.contains(where: { $0.op.isOverBudget }) {
             try checkpoint()
             nextCheckpoint = Clock.now() + config.checkpointInterval
         }
@@ -253,6 +259,8 @@ public final class Engine: @unchecked Sendable {
     /// Hands the definition's new results to the output stage, keeping the final ones visible
     /// to queries until the checkpoint that stores them.
     func emit(_ rt: DefinitionRuntime) throws {
+        // A window combined from spilled parts that could not all be read is not sent.
+        if let failure = store.spillFailure() { throw EngineError(failure) }
         for r in rt.op.results where r.isFinal { rt.pendingClosed.append(r) }
         rt.stats.emitted += rt.op.results.count
         try output.submit(rt.index, &rt.op.results)

@@ -18,6 +18,9 @@ public struct EngineConfig: Sendable {
     public var brokerProbeInterval: Int64 = 1000
     /// Longest wait of a checkpoint for the producer, ms; past it the checkpoint is postponed.
     public var flushTimeout: Int64 = 10_000
+    /// Bytes of window state kept in memory, shared equally by the definitions; past it, a
+    /// checkpoint spills accumulators to RocksDB (nil: no limit).
+    public var memoryBudget: Int?
     /// Most messages taken per poll.
     public var batchSize = 20_000
     /// Extra librdkafka consumer properties.

@@ -8,7 +8,8 @@ final class EngineMetrics: @unchecked Sendable {
     struct PerQuery {
         let counted, filtered, late, rejected, results, lost: Counter
         var rejectedBy: [RejectReason: Counter]
-        let windowsOpen, watermark: Gauge
+        let windowsOpen, watermark, stateBytes: Gauge
+        let evicted: Counter
     }
 
     var perQuery: [String: PerQuery] = [:]
@@ -34,7 +35,9 @@ final class EngineMetrics: @unchecked Sendable {
                 lost: Counter(label: "tally_lost_events_total", dimensions: q),
                 rejectedBy: [:],
                 windowsOpen: Gauge(label: "tally_window_slices_open", dimensions: q),
-                watermark: Gauge(label: "tally_watermark_ms", dimensions: q))
+                watermark: Gauge(label: "tally_watermark_ms", dimensions: q),
+                stateBytes: Gauge(label: "tally_state_memory_bytes", dimensions: q),
+                evicted: Counter(label: "tally_spilled_accumulators_total", dimensions: q))
         }
     }
 
@@ -60,6 +63,11 @@ final class EngineMetrics: @unchecked Sendable {
             }
             rt.published = s
             m.windowsOpen.record(rt.op.liveAccumulators)
+            m.stateBytes.record(rt.op.estimatedBytes)
+            if rt.op.evictedTotal > rt.publishedEvictions {
+                m.evicted.increment(by: Int64(rt.op.evictedTotal - rt.publishedEvictions))
+                rt.publishedEvictions = rt.op.evictedTotal
+            }
             if let w = rt.op.watermark { m.watermark.record(w) }
         }
     }

@@ -121,4 +121,6 @@ public enum QueryError: Error, Sendable, Equatable {
     case wrongKeyArity(expected: Int, got: Int)
     /// A bad parameter (400).
     case badParameter(String)
+    /// The state could not be read (503); the engine stops on it.
+    case unavailable(String)
 }

@@ -6,10 +6,42 @@
 /// - `0x02 | window start | bucket` → the final values of a closed window's keys in one of 64
 ///   buckets (by a fixed hash of the key), as `[key length u32][key][values]…`: a window's
 ///   results are written in 64 puts however many keys it has, and a query reads one bucket
+/// - `0x03 | slice start | key length u32 BE | group key | part u64 BE` → a part evicted over
+///   the memory budget (see `WindowOperator+Spill.swift`), `stride` little-endian doubles; the
+///   parts of one slice, and of one key in it, share a prefix
 /// In `_meta`: text keys (`offset/<definition>/<topic>/<partition>`, …) → little-endian Int64 or text.
 public enum StateKeys {
     static let slicePrefix: UInt8 = 0x01
     static let closedPrefix: UInt8 = 0x02
+    static let spillPrefix: UInt8 = 0x03
+
+    /// Key of a spilled part.
+    public static func spill(key: [UInt8], slice: Int64, part: Int64) -> [UInt8] {
+        var out = spillPrefix(slice: slice, key: key)
+        for i in (0..<8).reversed() { out.append(UInt8(truncatingIfNeeded: UInt64(bitPattern: part) >> (8 * UInt64(i)))) }
+        return out
+    }
+
+    /// Prefix of every part of `slice`, or of `key`'s parts in it.
+    static func spillPrefix(slice: Int64, key: [UInt8]? = nil) -> [UInt8] {
+        var out: [UInt8] = [spillPrefix]
+        out.reserveCapacity(21 + (key?.count ?? 0))
+        appendTime(slice, to: &out)
+        if let key {
+            for i in (0..<4).reversed() { out.append(UInt8(truncatingIfNeeded: UInt32(key.count) >> (8 * UInt32(i)))) }
+            out += key
+        }
+        return out
+    }
+
+    /// (slice, group key bytes) of a spilled part's key; nil when it is not one.
+    static func parseSpill(_ b: UnsafeRawBufferPointer) -> (slice: Int64, key: UnsafeRawBufferPointer)? {
+        guard b.count >= 21, b[0] == spillPrefix else { return nil }
+        var len = 0
+        for i in 9..<13 { len = len << 8 | Int(b[i]) }
+        guard b.count == 21 + len else { return nil }
+        return (readTime(b, at: 1), UnsafeRawBufferPointer(rebasing: b[13..<(13 + len)]))
+    }
 
     static func appendTime(_ t: Int64, to out: inout [UInt8]) {
         let u = UInt64(bitPattern: t) ^ (1 << 63)

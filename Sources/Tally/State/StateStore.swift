@@ -17,6 +17,8 @@ public final class StateStore {
     var families: [String: ColumnFamily] = [:]
     /// The folder.
     public let path: String
+    /// Spilled parts on their way to disk, and the lock that their reads share with the write.
+    let spillParts = SpillParts()
 
     /// Opens (creating when missing) the state under `path` for `definitions`. A definition whose
     /// stored fingerprint differs is refused unless its name is in `reset`, which discards its state.
@@ -108,12 +110,15 @@ public final class StateStore {
         try wrap("reset \(name)") { () throws(RocksDBError) in
             if db.columnFamily(named: "q_\(name)") != nil { try db.dropColumnFamily(named: "q_\(name)") }
             _ = try db.createColumnFamily(named: "q_\(name)")
-            let prefixes = ["offset/\(name)/", "wm/\(name)/", "closed/\(name)", "stats/\(name)", "fp/\(name)"]
-            for p in prefixes {
+            for p in ["offset/\(name)/", "wm/\(name)/"] {
                 let from = Array(p.utf8)
                 var to = from
                 to[to.count - 1] += 1
                 try db.deleteRange(meta, from: from, to: to, sync: true)
+            }
+            // Whole keys: a range from "closed/a" would also take "closed/ab".
+            for k in ["closed/\(name)", "stats/\(name)", "fp/\(name)", "spillseq/\(name)"] {
+                try db.delete(meta, Array(k.utf8), sync: true)
             }
         }
     }
@@ -136,6 +141,33 @@ public final class StateStore {
         public var stats = RunStats()
         /// Slice accumulators restored.
         public var slices = 0
+        /// Slices with spilled parts (left in the store, read when needed).
+        public var spilledSlices = 0
+    }
+
+    /// The reader of `op`'s spilled parts, which the operator needs whenever it has any.
+    public func spillStore(for op: WindowOperator) -> any SpillStore {
+        StoredSpill(db: db, family: families[op.definition.name]!, name: op.definition.name, parts: spillParts, stride: op.layout.stride)
+    }
+
+    /// The first failed read of spilled parts: windows read since are incomplete, so the engine
+    /// stops instead of sending them.
+    public func spillFailure() -> String? { spillParts.firstFailure() }
+
+    /// The slices of a family with spilled parts: one seek per slice.
+    func spilledSlices(_ family: ColumnFamily) throws -> [Int64] {
+        var out: [Int64] = []
+        let it = try db.iterator(family, prefix: [StateKeys.spillPrefix])
+        while it.isValid {
+            guard let slice = it.withKey({ StateKeys.parseSpill($0)?.slice }) else {
+                throw StateError("a spilled part's key is damaged")
+            }
+            out.append(slice)
+            if slice == .max { break }
+            it.seek(to: StateKeys.spillPrefix(slice: slice + 1))
+        }
+        try it.checkStatus()
+        return out
     }
 
     /// Reads a definition's state, putting its accumulators back into `op`.
@@ -171,12 +203,16 @@ public final class StateStore {
             }
             if let c = try db.get(meta, Array("closed/\(name)".utf8)) { r.closedThrough = StateKeys.int(c) }
             if let s = try db.get(meta, Array("stats/\(name)".utf8)) { r.stats = RunStats(encoded: s) ?? RunStats() }
+            op.restore(closedThrough: r.closedThrough)
+            let spilled = try spilledSlices(family)
+            let sequence = try db.get(meta, Array("spillseq/\(name)".utf8)).flatMap(StateKeys.int) ?? 0
+            op.restore(spilledSlices: spilled, spillSequence: sequence)
+            r.spilledSlices = spilled.count
         } catch let e as StateError {
             throw e
         } catch {
             throw StateError("cannot read the state of \(name) in \(path): \(error). Run with --reset-state \(name) to rebuild it.")
         }
-        op.restore(closedThrough: r.closedThrough)
         return r
     }
 
@@ -235,7 +271,15 @@ public final class StateStore {
             var entries: [(key: [UInt8], value: [UInt8])] = []
             part.op.drainChanges(
                 put: { key, slice, values in entries.append((StateKeys.slice(key: key, start: slice), StateKeys.encode(values))) },
-                delete: { key, slice in prepared.deletes.append((family, StateKeys.slice(key: key, start: slice))) })
+                delete: { key, slice in prepared.deletes.append((family, StateKeys.slice(key: key, start: slice))) },
+                spill: { key, slice, part, values in
+                    entries.append((StateKeys.spill(key: key, slice: slice, part: part), StateKeys.encode(values)))
+                    spillParts.add(name, slice: slice, key: key, values: values)
+                },
+                dropSpilled: { slice in
+                    prepared.ranges.append((family, StateKeys.spillPrefix(slice: slice), StateKeys.spillPrefix(slice: slice + 1)))
+                })
+            prepared.metaPuts.append((Array("spillseq/\(name)".utf8), StateKeys.int(part.op.spillSequence)))
             for e in part.closed.entries() { entries.append((e.key, e.blob)) }
             prepared.familyPuts.append((family, entries))
             if let cutoff = part.expireBefore {
@@ -275,7 +319,18 @@ public final class StateStore {
             throw StateError("checkpoint: \(error.message)")
         }
         try ensureSpace(for: bytes)
-        try wrap("write checkpoint") { () throws(RocksDBError) in try db.write(batch, sync: true) }
+        // Under the spill lock: a read of spilled parts meets each of this batch's parts either
+        // in `spillParts` (before) or in RocksDB (after), never in both.
+        var failed: StateError?
+        spillParts.withLock {
+            do throws(StateError) {
+                try wrap("write checkpoint") { () throws(RocksDBError) in try db.write(batch, sync: true) }
+                spillParts.writtenLocked()
+            } catch {
+                failed = error
+            }
+        }
+        if let failed { throw failed }
     }
 
     /// Time of the last checkpoint, ms.

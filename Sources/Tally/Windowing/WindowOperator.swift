@@ -56,6 +56,20 @@ public final class WindowOperator {
     var persisted: [Bool] = []
     var freedSinceCheckpoint: [(key: [UInt8], slice: Int64)] = []
 
+    // Spill (see WindowOperator+Spill.swift): accumulators evicted at checkpoints live on in the
+    // store as parts, combined with what is in memory when their windows are read.
+    /// Bytes of state this operator may keep in memory (nil: no limit, nothing spills).
+    public var memoryBudget: Int?
+    /// Where evicted parts are read back; required with a budget.
+    public var spillStore: (any SpillStore)?
+    /// Slices with parts in the store, and those freed since the last checkpoint.
+    var spilledSlices: Set<Int64> = []
+    var freedSpilledSlices: [Int64] = []
+    /// Number of the next eviction round: part ids, unique per (key, slice).
+    public internal(set) var spillSequence: Int64 = 0
+    /// Accumulators evicted since start (a counter for metrics and tests).
+    public internal(set) var evictedTotal = 0
+
     /// The per-partition watermark.
     public var watermarks = WatermarkTracker()
     /// Start of the last window that has closed (every window starting at or before it is closed).
@@ -180,14 +194,16 @@ public final class WindowOperator {
     }
 
     @inline(__always) func findKey(_ bytes: [UInt8], hash h: UInt64) -> Int32? {
+        bytes.withUnsafeBytes { findKey($0, hash: h) }
+    }
+
+    @inline(__always) func findKey(_ b: UnsafeRawBufferPointer, hash h: UInt64) -> Int32? {
         keyArena.withUnsafeBufferPointer { arena in
-            bytes.withUnsafeBufferPointer { b in
-                keyTable.find(h) { k in
-                    guard Int(keyLength[Int(k)]) == b.count else { return false }
-                    let o = Int(keyOffset[Int(k)])
-                    for i in 0..<b.count where arena[o + i] != b[i] { return false }
-                    return true
-                }
+            keyTable.find(h) { k in
+                guard Int(keyLength[Int(k)]) == b.count else { return false }
+                let o = Int(keyOffset[Int(k)])
+                for i in 0..<b.count where arena[o + i] != b[i] { return false }
+                return true
             }
         }
     }
@@ -291,24 +307,10 @@ public final class WindowOperator {
             let s = sliceStarts[sliceHead]
             sliceHead += 1
             for a in slices.removeValue(forKey: s) ?? [] {
-                let k = accKey[Int(a)]
-                accTable.remove(a, hash: FastHash.hash(k, s, seed: hashSeed))
-                if keyLast[Int(k)].acc == a { keyLast[Int(k)] = (.min, -1) }
-                dirty[Int(a)] = false
-                changed[Int(a)] = false
-                if persisted[Int(a)] {
-                    persisted[Int(a)] = false
-                    freedSinceCheckpoint.append((keys[Int(k)], s))
-                }
-                freeAccs.append(a)
-                keyRefs[Int(k)] -= 1
-                if keyRefs[Int(k)] == 0 {
-                    keyTable.remove(k, hash: keyHashes[Int(k)])
-                    keyGarbage += keys[Int(k)].count
-                    keys[Int(k)] = []
-                    freeKeys.append(k)
-                }
+                if persisted[Int(a)] { freedSinceCheckpoint.append((keys[Int(accKey[Int(a)])], s)) }
+                release(a)
             }
+            if spilledSlices.remove(s) != nil { freedSpilledSlices.append(s) }
         }
         compactKeyArena()
         if sliceHead > 1024 && sliceHead * 2 > sliceStarts.count {
@@ -317,9 +319,32 @@ public final class WindowOperator {
         }
     }
 
+    /// Frees accumulator `a` (its slice's list is the caller's to update), and its key when no
+    /// other accumulator uses it.
+    func release(_ a: Int32) {
+        let k = accKey[Int(a)]
+        accTable.remove(a, hash: FastHash.hash(k, accSlice[Int(a)], seed: hashSeed))
+        if keyLast[Int(k)].acc == a { keyLast[Int(k)] = (.min, -1) }
+        dirty[Int(a)] = false
+        changed[Int(a)] = false
+        persisted[Int(a)] = false
+        freeAccs.append(a)
+        keyRefs[Int(k)] -= 1
+        if keyRefs[Int(k)] == 0 {
+            keyTable.remove(k, hash: keyHashes[Int(k)])
+            keyGarbage += keys[Int(k)].count
+            keys[Int(k)] = []
+            freeKeys.append(k)
+        }
+    }
+
     /// Appends the results of window `[start, start + size)` for every key with data in it.
     func emitWindow(start: Int64, isFinal: Bool, onlyKeys: Set<Int32>? = nil) {
         let end = start + size
+        if !spilledSlices.isEmpty && hasSpilledSlice(from: start, to: end) {
+            emitWindowWithSpill(start: start, isFinal: isFinal, onlyKeys: onlyKeys)
+            return
+        }
         if size == slide {
             guard let accs = slices[start] else { return }
             accValues.withUnsafeBufferPointer { buf in
@@ -397,6 +422,7 @@ public final class WindowOperator {
 
     /// Current (open) windows of one group key, by start, with their values so far.
     public func openWindows(key: [UInt8], from: Int64? = nil, to: Int64? = nil) -> [WindowResult] {
+        if !spilledSlices.isEmpty { return openWindowsWithSpill(key: key, from: from, to: to) }
         guard let k = findKey(key, hash: key.withUnsafeBytes { FastHash.hash($0, seed: hashSeed) }) else { return [] }
         var starts: Set<Int64> = []
         for i in sliceHead..<sliceStarts.count
