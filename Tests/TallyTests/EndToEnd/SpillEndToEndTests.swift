@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// `tally run --memory-budget` with far more state than the budget: a real broker, a real
+/// RocksDB folder, a kill in the middle, and the output compared with the plain reference.
+@Suite(.serialized) struct SpillEndToEndTests {
+    /// The live suite's definition over one-hour windows: every customer's accumulator stays
+    /// in memory (or spilled) until the end, ~4 MB of state; one result per customer and window
+    /// keeps the output inside what the mock broker holds per partition.
+    static let definition = LiveEngineTests.definition.replacingOccurrences(
+        of: #""window":{"type":"tumbling","size":"1m","grace":"2s"}"#,
+        with: #""window":{"type":"tumbling","size":"1h","grace":"2s"}"#)
+
+    /// 30k orders of 15k customers, 20 ms apart with a little disorder, then one far ahead.
+    static func lines() -> [String] {
+        var rng = SplitMix(seed: 17)
+        var out: [String] = []
+        for i in 0..<30_000 {
+            let t = TallyTestCommandTests.base + Int64(i) * 20 + Int64(rng.int(0...1500))
+            let type = rng.chance(0.8) ? "OrderCreated" : "OrderShipped"
+            let total = rng.chance(0.05) ? "" : #","total":\#(Double(rng.int(100...50_000)) / 100)"#
+            out.append(#"{"event_type":"\#(type)","customer_id":"c\#(rng.below(15_000))"\#(total),"ts":\#(t)}"#)
+        }
+        out.append(#"{"event_type":"Flush","customer_id":"c0","ts":\#(TallyTestCommandTests.base + 10_000_000)}"#)
+        return out
+    }
+
+    @Test func underABudgetFarBelowTheStateTheOutputEqualsTheReferenceAcrossAKill() throws {
+        #expect(Self.definition != LiveEngineTests.definition)
+        let setup = try LiveEngineTests.Setup()
+        let definitionPath = setup.dir.url.appendingPathComponent("spill.json").path
+        try Self.definition.write(toFile: definitionPath, atomically: true, encoding: .utf8)
+        let lines = Self.lines()
+        var ref = ReferenceAggregator(.init(
+            name: "live", filter: { ($0["event_type"] as? String) == "OrderCreated" },
+            groupBy: ["customer_id"], timeField: "ts", timeInSeconds: false,
+            size: 3_600_000, slide: 3_600_000, grace: 2000, numericField: "total"))
+        for l in lines { ref.add(l) }
+        let budget = ["--memory-budget", "1MB"]
+
+        try setup.produce(Array(lines.prefix(20_000)), name: "first")
+        var engine = try setup.engine("engine0", extra: budget, definition: definitionPath)
+        // Killed once it has spilled (at a checkpoint after its first batch).
+        let deadline = Date().addingTimeInterval(60)
+        var spilledBefore = -1
+        while spilledBefore <= 0 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            spilledBefore = (try? Self.spilled(port: setup.http)) ?? -1
+        }
+        engine.signal(SIGKILL)
+        #expect(engine.wait() != nil)
+        #expect(spilledBefore > 3_000, "accumulators spilled before the kill: \(spilledBefore)")
+
+        try setup.produce(Array(lines.dropFirst(20_000)), name: "second")
+        engine = try setup.engine("engine1", extra: budget, definition: definitionPath)
+        let records = try setup.output(expected: ref.closedWindows.count)
+        try LiveEngineTests.verify(records, ref)
+        #expect(try Self.spilled(port: setup.http) > 0)
+        engine.signal(SIGTERM)
+        #expect(engine.wait() == 0, "stderr: \(engine.stderr)")
+    }
+
+    /// `tally_spilled_accumulators_total` from /metrics.
+    static func spilled(port: Int) throws -> Int {
+        let text = try String(contentsOf: URL(string: "http://127.0.0.1:\(port)/metrics")!, encoding: .utf8)
+        for line in text.split(separator: "\n") where line.hasPrefix("tally_spilled_accumulators_total") {
+            return Int(Double(line.split(separator: " ").last ?? "") ?? -1)
+        }
+        return -1
+    }
+}
