@@ -75,9 +75,9 @@ struct BenchCommand: ParsableCommand {
     var stepList: [String] { steps.split(separator: ",").map { String($0.trimmingPrefix(" ")) } }
 
     func run() throws {
-        let folder = try work ?? makeTemporaryFolder()
+        let folder = try work ?? TemporaryFolder.make("tally-bench")
         if work != nil { mkdir(folder, 0o755) }
-        defer { if work == nil { removeTree(folder) } }
+        defer { if work == nil { TemporaryFolder.remove(folder) } }
         let bench = BenchRun(
             folder: folder, events: events, runs: runs, partitions: partitions, sourceTopic: topic,
             runArguments: runOptions)
@@ -96,25 +96,5 @@ struct BenchCommand: ParsableCommand {
         if steps.contains("startup") { try bench.startup() }
         bench.status(nil)
         print(bench.table())
-    }
-
-    func makeTemporaryFolder() throws -> String {
-        var template = Array("/tmp/tally-bench.XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw CLIError("cannot create a folder in /tmp: \(String(cString: strerror(errno)))")
-        }
-        return String(cString: made)
-    }
-
-    func removeTree(_ path: String) {
-        // The folder holds only what this command wrote: files, and RocksDB folders of files.
-        guard let dir = opendir(path) else { unlink(path); return }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name == "." || name == ".." { continue }
-            removeTree(path + "/" + name)
-        }
-        closedir(dir)
-        rmdir(path)
     }
 }

@@ -25,6 +25,12 @@ struct TestCommand: ParsableCommand {
     @Option(name: .long, help: "With \"emit\": \"update\", emit changed windows every N events.")
     var updateInterval: Int = 1000
 
+    @Option(name: .long, help: "Window state kept in memory, e.g. 256MB; past it, accumulators spill to RocksDB in --state (default: no limit).")
+    var memoryBudget: String?
+
+    @Option(name: .long, help: "With --memory-budget: the folder to spill to (emptied first; default: a temporary folder, removed at the end).")
+    var state: String?
+
     func run() throws {
         let definition: Definition
         switch DefinitionLoader.load([self.definition]) {
@@ -48,9 +54,35 @@ struct TestCommand: ParsableCommand {
             dlWriter = OutputWriter(fd: dfd)
         }
         let runner = OfflineRunner(definition, output: OutputWriter(fd: STDOUT_FILENO), deadLetter: dlWriter, updateInterval: updateInterval)
+        var spillStore: StateStore? = nil
+        var spillFolder: String? = nil
+        defer {
+            spillStore?.close()
+            if state == nil, let spillFolder { TemporaryFolder.remove(spillFolder) }
+        }
+        if let memoryBudget {
+            guard let budget = ByteSize.parse(memoryBudget), budget >= 64 << 10 else {
+                printError("--memory-budget \(memoryBudget): expected a size of at least 64KB, like 256MB or 2GB")
+                throw ExitCode(2)
+            }
+            do {
+                let folder = try state ?? TemporaryFolder.make("tally-test-state")
+                spillFolder = folder
+                let store = try StateStore(path: folder, definitions: [definition], reset: [definition.name])
+                spillStore = store
+                runner.spill(to: store, budget: budget)
+            } catch {
+                printError("tally test: \(error)")
+                throw ExitCode(1)
+            }
+        } else if state != nil {
+            printError("--state is for --memory-budget (tally test keeps no state otherwise)")
+            throw ExitCode(2)
+        }
         do {
             let stats = try runner.run(LineReader(fd: fd))
             printError("\(definition.name): \(stats.summary)")
+            if spillStore != nil { printError("\(definition.name): \(runner.spilledAccumulators) accumulators spilled") }
         } catch {
             printError("\(input): \(error)")
             throw ExitCode(1)

@@ -34,6 +34,8 @@ public final class Engine: @unchecked Sendable {
     let writer = CheckpointWriter()
     /// Counters since start, for metrics and tests.
     let metrics: EngineMetrics
+    /// A failure of an emit the operator asked for in the middle of a window (see `onResults`).
+    var deferredError: (any Error)?
 
     /// Opens the state (refusing incompatible definitions), restores it, and connects to Kafka.
     public init(definitions: [Definition], config: EngineConfig, logger: Logger) throws {
@@ -87,6 +89,12 @@ public final class Engine: @unchecked Sendable {
         monitor.withLock { $0 = probe }
         defer { probe.stop() }
         output.start()
+        for rt in runtimes {
+            // A window combined from spilled parts is handed over in chunks as it is read.
+            rt.op.onResults = { [unowned self, unowned rt] in
+                do { try emit(rt) } catch { if deferredError == nil { deferredError = error } }
+            }
+        }
         lock.withLock { healthStatus = HealthStatus(status: "ok", ready: true) }
         nextCheckpoint = Clock.now() + config.checkpointInterval
         logger.info("running", metadata: ["definitions": "\(runtimes.map(\.definition.name))"])
@@ -137,6 +145,7 @@ public final class Engine: @unchecked Sendable {
                 if !rt.op.results.isEmpty { try emit(rt) }
             }
         }
+        if let deferredError { throw deferredError }
         if batch.count > 0 { recordLatency(batch, visibleAt: Clock.nowMicros()) }
         batch.release()
         producer.poll()

@@ -10,6 +10,9 @@ public final class OfflineRunner {
     let updateInterval: Int
     /// Outcome counts so far.
     public private(set) var stats = RunStats()
+    /// Where accumulators spill past the operator's memory budget (see `spill(to:budget:)`).
+    var store: StateStore?
+    var outputError: (any Error)?
 
     /// A runner writing results to `output` and, when given, rejected and late events to `deadLetter`.
     /// In update mode, changed windows are emitted every `updateInterval` events.
@@ -21,7 +24,21 @@ public final class OfflineRunner {
         self.output = output
         self.deadLetter = deadLetter
         self.updateInterval = max(1, updateInterval)
+        op.onResults = { [unowned self] in
+            do { try drain() } catch { outputError = error }
+        }
     }
+
+    /// Keeps at most `budget` bytes of window state in memory, spilling the rest to `store`
+    /// (the live engine's spill, with a checkpoint whenever the state is over the budget).
+    public func spill(to store: StateStore, budget: Int) {
+        self.store = store
+        op.spillStore = store.spillStore(for: op)
+        op.memoryBudget = budget
+    }
+
+    /// Accumulators spilled so far.
+    public var spilledAccumulators: Int { op.evictedTotal }
 
     /// Reads every line of `reader`, then closes all windows and flushes the output.
     public func run(_ reader: LineReader) throws -> RunStats {
@@ -45,9 +62,16 @@ public final class OfflineRunner {
             }
             if op.definition.emit == .update && stats.read % updateInterval == 0 { op.flushUpdates() }
             if !op.results.isEmpty { try drain() }
+            if let outputError { throw outputError }
+            if let store, stats.read % 1024 == 0, op.isOverBudget {
+                try store.checkpoint([.init(op: op, closed: ClosedResultsBatch(), expireBefore: nil, offsets: [:], stats: stats)], at: Clock.now())
+            }
+            if let failure = store?.spillFailure() { throw StateError(failure) }
         }
         op.flushUpdates()
         op.closeAll()
+        if let outputError { throw outputError }
+        if let failure = store?.spillFailure() { throw StateError(failure) }
         try drain()
         try output.flush()
         try deadLetter?.flush()

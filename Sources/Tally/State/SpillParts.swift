@@ -30,6 +30,9 @@ final class SpillParts: @unchecked Sendable {  // `pending` and `failure` only u
     /// Records a failed read (lock held); the first one is kept.
     func failLocked(_ message: String) { if failure == nil { failure = message } }
 
+    /// Records a failed read.
+    func fail(_ message: String) { withLock { failLocked(message) } }
+
     /// The first failed read, if any: what was read since is incomplete.
     func firstFailure() -> String? { withLock { failure } }
 }
@@ -53,13 +56,24 @@ final class StoredSpill: SpillStore {
         scratch = [Double](repeating: 0, count: stride)
     }
 
-    func forEachPart(slice: Int64, _ body: (UnsafeRawBufferPointer, UnsafeBufferPointer<Double>) -> Void) {
+    func parts(slice: Int64) -> any SpillCursor {
+        // A snapshot and the pending parts taken together: a write finishing meanwhile is in neither.
+        var snapshot: Snapshot?
+        var pending: [(key: [UInt8], values: [Double])] = []
         parts.withLock {
-            read(StateKeys.spillPrefix(slice: slice)) { key, values in body(key, values) }
-            for (key, list) in parts.pendingLocked(name, slice: slice) ?? [:] {
-                key.withUnsafeBytes { k in for p in list { p.withUnsafeBufferPointer { body(k, $0) } } }
+            do { snapshot = try db.snapshot() } catch { parts.failLocked("cannot read the spilled state of \(name): \(error)") }
+            for (key, list) in parts.pendingLocked(name, slice: slice) ?? [:] { for p in list { pending.append((key, p)) } }
+        }
+        pending.sort { a, b in a.key.withUnsafeBytes { x in b.key.withUnsafeBytes { y in spillOrder(x, y) < 0 } } }
+        var iterator: Iterator?
+        if let snapshot {
+            do {
+                iterator = try db.iterator(family, prefix: StateKeys.spillPrefix(slice: slice), snapshot: snapshot)
+            } catch {
+                parts.fail("cannot read the spilled state of \(name): \(error)")
             }
         }
+        return StoredSpillCursor(iterator: iterator, snapshot: snapshot, pending: pending, stride: stride, name: name, parts: parts)
     }
 
     func forEachPart(slice: Int64, key: [UInt8], _ body: (UnsafeBufferPointer<Double>) -> Void) {
@@ -97,4 +111,92 @@ final class StoredSpill: SpillStore {
             parts.failLocked("cannot read the spilled state of \(name): \(error)")
         }
     }
+}
+
+/// A slice's parts in key order: RocksDB's (through a snapshot) merged with the pending ones.
+final class StoredSpillCursor: SpillCursor {
+    let iterator: Iterator?
+    let snapshot: Snapshot?  // kept for the iterator's lifetime
+    let pending: [(key: [UInt8], values: [Double])]
+    var index = 0
+    let stride: Int
+    let name: String
+    let parts: SpillParts
+    /// Whether the current part is the iterator's (else `pending[index]`'s).
+    var fromStore = false
+    private var keyBuffer: UnsafeMutableRawBufferPointer
+    private let valueBuffer: UnsafeMutableBufferPointer<Double>
+    private(set) var key: UnsafeRawBufferPointer?
+    var values: UnsafeBufferPointer<Double> { UnsafeBufferPointer(valueBuffer) }
+
+    init(iterator: Iterator?, snapshot: Snapshot?, pending: [(key: [UInt8], values: [Double])], stride: Int, name: String, parts: SpillParts) {
+        self.iterator = iterator
+        self.snapshot = snapshot
+        self.pending = pending
+        self.stride = stride
+        self.name = name
+        self.parts = parts
+        keyBuffer = .allocate(byteCount: 256, alignment: 8)
+        valueBuffer = .allocate(capacity: stride)
+        settle()
+    }
+
+    deinit {
+        keyBuffer.deallocate()
+        valueBuffer.deallocate()
+    }
+
+    func next() {
+        if key == nil { return }
+        if fromStore { iterator?.next() } else { index += 1 }
+        settle()
+    }
+
+    /// Copies the smaller of the two sources' current parts into the buffers.
+    private func settle() {
+        var storeKey: UnsafeRawBufferPointer? = nil
+        if let it = iterator, it.isValid {
+            let ok: Bool = it.withKey { k in
+                it.withValue { v in
+                    guard let (_, groupKey) = StateKeys.parseSpill(k), v.count == stride * 8 else { return false }
+                    copyKey(groupKey)
+                    for i in 0..<stride {
+                        valueBuffer[i] = Double(bitPattern: UInt64(littleEndian: v.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+                    }
+                    return true
+                }
+            }
+            guard ok else {
+                parts.fail("a spilled part of \(name) is damaged (wrong size). Run with --reset-state \(name) to rebuild its state")
+                key = nil
+                return
+            }
+            storeKey = key
+        } else if let it = iterator {
+            do { try it.checkStatus() } catch { parts.fail("cannot read the spilled state of \(name): \(error)") }
+        }
+        if index < pending.count {
+            let p = pending[index]
+            let pendingFirst = p.key.withUnsafeBytes { pk in storeKey.map { spillOrder(pk, $0) < 0 } ?? true }
+            if pendingFirst {
+                copyKey(p.key)
+                for i in 0..<stride { valueBuffer[i] = p.values[i] }
+                fromStore = false
+                return
+            }
+        }
+        fromStore = storeKey != nil
+        if storeKey == nil { key = nil }
+    }
+
+    private func copyKey(_ bytes: UnsafeRawBufferPointer) {
+        if bytes.count > keyBuffer.count {
+            keyBuffer.deallocate()
+            keyBuffer = .allocate(byteCount: bytes.count, alignment: 8)
+        }
+        if bytes.count > 0 { keyBuffer.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        key = UnsafeRawBufferPointer(start: keyBuffer.baseAddress, count: bytes.count)
+    }
+
+    private func copyKey(_ bytes: [UInt8]) { bytes.withUnsafeBytes { copyKey($0) } }
 }

@@ -2,10 +2,25 @@
 /// tests use one in memory. A read sees every part handed over by `drainChanges`, whether its
 /// checkpoint is on disk yet or not.
 public protocol SpillStore: AnyObject {
-    /// Every part of slice `slice`: its group key's bytes and its accumulator.
-    func forEachPart(slice: Int64, _ body: (UnsafeRawBufferPointer, UnsafeBufferPointer<Double>) -> Void)
+    /// The parts of slice `slice` in `spillOrder` of their group keys (one key's parts adjacent).
+    func parts(slice: Int64) -> any SpillCursor
     /// The parts of group key `key` in slice `slice`.
     func forEachPart(slice: Int64, key: [UInt8], _ body: (UnsafeBufferPointer<Double>) -> Void)
+}
+
+/// A position in a slice's parts; `key` is nil past the last one. Both buffers are valid until `next()`.
+public protocol SpillCursor: AnyObject {
+    var key: UnsafeRawBufferPointer? { get }
+    var values: UnsafeBufferPointer<Double> { get }
+    func next()
+}
+
+/// The order of group keys among parts: shorter first, then bytewise (the order of the store's
+/// keys, which hold the length before the bytes). Negative, zero or positive.
+public func spillOrder(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+    if a.count != b.count { return a.count < b.count ? -1 : 1 }
+    for i in 0..<a.count where a[i] != b[i] { return a[i] < b[i] ? -1 : 1 }
+    return 0
 }
 
 /// Spilling: with a `memoryBudget`, a checkpoint that finds the state over it evicts
@@ -104,54 +119,108 @@ extension WindowOperator {
         spillSequence = next
     }
 
-    /// `emitWindow` for a window with spilled slices: memory and parts are combined per key.
+    /// `emitWindow` for a window with spilled slices. Its keys come in two passes: those with
+    /// parts, merged in key order from every slice's cursor (with what memory holds of them);
+    /// then the keys only in memory. Results are handed to `onResults` every `resultChunk`, so a window of millions of spilled keys is never whole in memory.
     func emitWindowWithSpill(start: Int64, isFinal: Bool, onlyKeys: Set<Int32>?) {
         let end = start + size, stride = layout.stride
         if combineRow.count < keys.count {
             combineRow.append(contentsOf: repeatElement(-1, count: keys.count - combineRow.count))
         }
-        var rows = CombinedRows(layout: layout)
-        var residentKeys: [Int32] = []
-        func add(resident k: Int32, _ src: UnsafePointer<Double>) {
-            let r = combineRow[Int(k)]
-            if r >= 0 {
-                rows.combine(Int(r), src)
-            } else {
-                combineRow[Int(k)] = Int32(rows.append(keys[Int(k)], src))
-                residentKeys.append(k)
-            }
-        }
+        var windowSlices: [Int64] = []
         var s = start
         while s < end {
-            if let accs = slices[s] {
-                accValues.withUnsafeBufferPointer { buf in
-                    for a in accs {
-                        let k = accKey[Int(a)]
-                        if let only = onlyKeys, !only.contains(k) { continue }
-                        add(resident: k, buf.baseAddress! + Int(a) * stride)
-                    }
-                }
-            }
-            if spilledSlices.contains(s), let store = spillStore {
-                if let only = onlyKeys {
-                    for k in only { store.forEachPart(slice: s, key: keys[Int(k)]) { add(resident: k, $0.baseAddress!) } }
-                } else {
-                    store.forEachPart(slice: s) { key, values in
-                        if let k = findKey(key, hash: FastHash.hash(key, seed: hashSeed)) {
-                            add(resident: k, values.baseAddress!)
-                        } else {
-                            rows.add(key, values.baseAddress!)
+            windowSlices.append(s)
+            s += slide
+        }
+        // Pass 1: keys with parts. `combineRow[k] == -2` marks a key in memory emitted here.
+        var emitted: [Int32] = []
+        if let store = spillStore {
+            var acc = [Double](repeating: 0, count: stride)
+            func addResident(_ k: Int32) {
+                for s in windowSlices where slices[s] != nil {
+                    if let a = findAccumulator(key: k, slice: s, hash: FastHash.hash(k, s, seed: hashSeed)) {
+                        accValues.withUnsafeBufferPointer { buf in
+                            acc.withUnsafeMutableBufferPointer { layout.combine($0.baseAddress!, buf.baseAddress! + Int(a) * stride) }
                         }
                     }
                 }
             }
-            s += slide
+            if let only = onlyKeys {
+                for k in only {
+                    var found = false
+                    acc.withUnsafeMutableBufferPointer { layout.initialize($0.baseAddress!) }
+                    for s in windowSlices where spilledSlices.contains(s) {
+                        store.forEachPart(slice: s, key: keys[Int(k)]) { part in
+                            found = true
+                            acc.withUnsafeMutableBufferPointer { layout.combine($0.baseAddress!, part.baseAddress!) }
+                        }
+                    }
+                    guard found else { continue }
+                    addResident(k)
+                    combineRow[Int(k)] = -2
+                    emitted.append(k)
+                    results.append(WindowResult(
+                        key: keys[Int(k)], start: start, end: end, isFinal: isFinal,
+                        values: acc.withUnsafeBufferPointer { layout.values($0.baseAddress!) }))
+                }
+            } else {
+                let cursors = windowSlices.filter { spilledSlices.contains($0) }.map { store.parts(slice: $0) }
+                while true {
+                    var smallest: UnsafeRawBufferPointer? = nil
+                    for c in cursors {
+                        if let k = c.key, smallest.map({ spillOrder(k, $0) < 0 }) ?? true { smallest = k }
+                    }
+                    guard let first = smallest else { break }
+                    let key = Array(first)  // the cursors move on below
+                    acc.withUnsafeMutableBufferPointer { layout.initialize($0.baseAddress!) }
+                    key.withUnsafeBytes { kb in
+                        for c in cursors {
+                            while let k = c.key, spillOrder(k, kb) == 0 {
+                                acc.withUnsafeMutableBufferPointer { layout.combine($0.baseAddress!, c.values.baseAddress!) }
+                                c.next()
+                            }
+                        }
+                    }
+                    if let k = findKey(key, hash: key.withUnsafeBytes { FastHash.hash($0, seed: hashSeed) }) {
+                        addResident(k)
+                        combineRow[Int(k)] = -2
+                        emitted.append(k)
+                    }
+                    results.append(WindowResult(
+                        key: key, start: start, end: end, isFinal: isFinal,
+                        values: acc.withUnsafeBufferPointer { layout.values($0.baseAddress!) }))
+                    if results.count >= resultChunk { onResults?() }
+                }
+            }
         }
-        for k in residentKeys { combineRow[Int(k)] = -1 }
+        // Pass 2: keys only in memory, combined across the window's slices.
+        var rows = CombinedRows(layout: layout)
+        var rowKeys: [Int32] = []
+        for s in windowSlices {
+            guard let accs = slices[s] else { continue }
+            accValues.withUnsafeBufferPointer { buf in
+                for a in accs {
+                    let k = accKey[Int(a)]
+                    if let only = onlyKeys, !only.contains(k) { continue }
+                    let r = combineRow[Int(k)]
+                    if r == -2 { continue }
+                    if r >= 0 {
+                        rows.combine(Int(r), buf.baseAddress! + Int(a) * stride)
+                    } else {
+                        combineRow[Int(k)] = Int32(rows.append(keys[Int(k)], buf.baseAddress! + Int(a) * stride))
+                        rowKeys.append(k)
+                    }
+                }
+            }
+        }
+        for k in rowKeys { combineRow[Int(k)] = -1 }
+        for k in emitted { combineRow[Int(k)] = -1 }
         rows.values.withUnsafeBufferPointer { buf in
             for (i, key) in rows.keys.enumerated() {
                 results.append(WindowResult(
                     key: key, start: start, end: end, isFinal: isFinal, values: layout.values(buf.baseAddress! + i * stride)))
+                if onlyKeys == nil && results.count >= resultChunk { onResults?() }
             }
         }
     }
@@ -177,15 +246,14 @@ extension WindowOperator {
         for s in perSlice.keys { for w in openWindowStarts(containingSlice: s) { starts.insert(w) } }
         var out: [WindowResult] = []
         for w in starts.sorted() where (from.map { w >= $0 } ?? true) && (to.map { w <= $0 } ?? true) {
-            var rows = CombinedRows(layout: layout)
+            var total = [Double](repeating: 0, count: layout.stride)
+            total.withUnsafeMutableBufferPointer { layout.initialize($0.baseAddress!) }
             var s = w
             while s < w + size {
-                if let p = perSlice[s] { p.withUnsafeBufferPointer { rows.add(key, $0.baseAddress!) } }
+                if let p = perSlice[s] { total.withUnsafeMutableBufferPointer { layout.combine($0.baseAddress!, p) } }
                 s += slide
             }
-            rows.values.withUnsafeBufferPointer { buf in
-                out.append(WindowResult(key: key, start: w, end: w + size, isFinal: false, values: layout.values(buf.baseAddress!)))
-            }
+            out.append(WindowResult(key: key, start: w, end: w + size, isFinal: false, values: total.withUnsafeBufferPointer { layout.values($0.baseAddress!) }))
         }
         return out
     }
@@ -196,8 +264,6 @@ struct CombinedRows {
     let layout: AggregateLayout
     var values: [Double] = []
     var keys: [[UInt8]] = []
-    /// Rows of keys that are not in memory, by their bytes.
-    var byBytes: [[UInt8]: Int] = [:]
 
     init(layout: AggregateLayout) { self.layout = layout }
 
@@ -211,18 +277,5 @@ struct CombinedRows {
     mutating func combine(_ row: Int, _ src: UnsafePointer<Double>) {
         let stride = layout.stride
         values.withUnsafeMutableBufferPointer { layout.combine($0.baseAddress! + row * stride, src) }
-    }
-
-    /// Folds `src` into the row of `key`, found by its bytes.
-    mutating func add(_ key: UnsafeRawBufferPointer, _ src: UnsafePointer<Double>) {
-        add(Array(key), src)
-    }
-
-    mutating func add(_ key: [UInt8], _ src: UnsafePointer<Double>) {
-        if let r = byBytes[key] {
-            combine(r, src)
-        } else {
-            byBytes[key] = append(key, src)
-        }
     }
 }

@@ -69,6 +69,10 @@ public final class WindowOperator {
     public internal(set) var spillSequence: Int64 = 0
     /// Accumulators evicted since start (a counter for metrics and tests).
     public internal(set) var evictedTotal = 0
+    /// Called while a window with spilled parts is emitted, each time `results` holds
+    /// `resultChunk` of them: the caller takes them, so that memory holds one chunk at a time.
+    public var onResults: (() -> Void)?
+    public var resultChunk = 4096
 
     /// The per-partition watermark.
     public var watermarks = WatermarkTracker()
@@ -294,6 +298,7 @@ public final class WindowOperator {
             if let d = done, s <= d { s = d + slide }
             if s > target { break }
             emitWindow(start: s, isFinal: true)
+            if results.count >= resultChunk { onResults?() }
             done = s
             freeSlices(through: s)
         }

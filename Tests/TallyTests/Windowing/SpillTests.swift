@@ -7,8 +7,10 @@ final class MemorySpill: SpillStore {
     var parts: [Int64: [(key: [UInt8], values: [Double])]] = [:]
     var partIds: Set<String> = []
 
-    func forEachPart(slice: Int64, _ body: (UnsafeRawBufferPointer, UnsafeBufferPointer<Double>) -> Void) {
-        for p in parts[slice] ?? [] { p.key.withUnsafeBytes { k in p.values.withUnsafeBufferPointer { body(k, $0) } } }
+    func parts(slice: Int64) -> any SpillCursor {
+        MemoryCursor((parts[slice] ?? []).sorted { a, b in
+            a.key.withUnsafeBytes { x in b.key.withUnsafeBytes { y in spillOrder(x, y) < 0 } }
+        })
     }
 
     func forEachPart(slice: Int64, key: [UInt8], _ body: (UnsafeBufferPointer<Double>) -> Void) {
@@ -27,6 +29,30 @@ final class MemorySpill: SpillStore {
             },
             dropSpilled: { self.parts[$0] = nil })
     }
+}
+
+final class MemoryCursor: SpillCursor {
+    let parts: [(key: [UInt8], values: [Double])]
+    var index = 0
+    let keyBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+    let valueBuffer = UnsafeMutableBufferPointer<Double>.allocate(capacity: 16)
+    init(_ parts: [(key: [UInt8], values: [Double])]) { self.parts = parts }
+    deinit {
+        keyBuffer.deallocate()
+        valueBuffer.deallocate()
+    }
+    var key: UnsafeRawBufferPointer? {
+        guard index < parts.count else { return nil }
+        let k = parts[index].key
+        k.withUnsafeBytes { keyBuffer.copyMemory(from: $0) }
+        return UnsafeRawBufferPointer(rebasing: keyBuffer[0..<k.count])
+    }
+    var values: UnsafeBufferPointer<Double> {
+        let v = parts[index].values
+        for (i, x) in v.enumerated() { valueBuffer[i] = x }
+        return UnsafeBufferPointer(rebasing: valueBuffer[0..<v.count])
+    }
+    func next() { index += 1 }
 }
 
 /// Order events with many keys, a little disorder, and a few fields missing.
@@ -97,6 +123,13 @@ func expectSameValues(_ a: [String: [Double?]], _ b: [String: [Double?]], _ what
         let budget = plain.op.estimatedBytes / 5
         spilling.op.memoryBudget = budget
         var expected: [WindowResult] = [], got: [WindowResult] = []
+        // Windows combined from parts come in chunks.
+        var chunks = 0
+        spilling.op.resultChunk = 50
+        spilling.op.onResults = {
+            chunks += 1
+            got += spilling.take()
+        }
         for (i, e) in events.enumerated() {
             plain.feed(e)
             spilling.feed(e)
@@ -120,6 +153,7 @@ func expectSameValues(_ a: [String: [Double?]], _ b: [String: [Double?]], _ what
         expected += plain.take()
         got += spilling.take()
         #expect(spilling.op.evictedTotal > 10_000)
+        #expect(chunks > 20)
         #expect(expected.count > 20_000)
         expectSameValues(byWindow(expected), byWindow(got), "final results")
         // Closed slices take their parts with them at the next checkpoint.
