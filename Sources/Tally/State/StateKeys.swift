@@ -17,21 +17,31 @@ public enum StateKeys {
 
     /// Key of a spilled part.
     public static func spill(key: [UInt8], slice: Int64, part: Int64) -> [UInt8] {
-        var out = spillPrefix(slice: slice, key: key)
-        for i in (0..<8).reversed() { out.append(UInt8(truncatingIfNeeded: UInt64(bitPattern: part) >> (8 * UInt64(i)))) }
+        var out: [UInt8] = []
+        appendSpill(key: key, slice: slice, part: part, to: &out)
         return out
+    }
+
+    static func appendSpill(key: [UInt8], slice: Int64, part: Int64, to out: inout [UInt8]) {
+        appendSpillPrefix(slice: slice, key: key, to: &out)
+        for i in (0..<8).reversed() { out.append(UInt8(truncatingIfNeeded: UInt64(bitPattern: part) >> (8 * UInt64(i)))) }
     }
 
     /// Prefix of every part of `slice`, or of `key`'s parts in it.
     static func spillPrefix(slice: Int64, key: [UInt8]? = nil) -> [UInt8] {
-        var out: [UInt8] = [spillPrefix]
+        var out: [UInt8] = []
         out.reserveCapacity(21 + (key?.count ?? 0))
+        appendSpillPrefix(slice: slice, key: key, to: &out)
+        return out
+    }
+
+    static func appendSpillPrefix(slice: Int64, key: [UInt8]?, to out: inout [UInt8]) {
+        out.append(spillPrefix)
         appendTime(slice, to: &out)
         if let key {
             for i in (0..<4).reversed() { out.append(UInt8(truncatingIfNeeded: UInt32(key.count) >> (8 * UInt32(i)))) }
             out += key
         }
-        return out
     }
 
     /// (slice, group key bytes) of a spilled part's key; nil when it is not one.
@@ -56,11 +66,16 @@ public enum StateKeys {
 
     /// Key of a slice accumulator.
     public static func slice(key: [UInt8], start: Int64) -> [UInt8] {
-        var out: [UInt8] = [slicePrefix]
+        var out: [UInt8] = []
         out.reserveCapacity(9 + key.count)
+        appendSlice(key: key, start: start, to: &out)
+        return out
+    }
+
+    static func appendSlice(key: [UInt8], start: Int64, to out: inout [UInt8]) {
+        out.append(slicePrefix)
         appendTime(start, to: &out)
         out += key
-        return out
     }
 
     /// Buckets per closed window.
@@ -125,8 +140,12 @@ public enum StateKeys {
     public static func encode(_ values: UnsafeBufferPointer<Double>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(values.count * 8)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
+        appendDoubles(values, to: &out)
         return out
+    }
+
+    static func appendDoubles(_ values: UnsafeBufferPointer<Double>, to out: inout [UInt8]) {
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
     }
 
     /// Little-endian bytes as doubles.

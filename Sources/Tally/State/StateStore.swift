@@ -17,7 +17,7 @@ public final class StateStore {
     var families: [String: ColumnFamily] = [:]
     /// The folder.
     public let path: String
-    /// Spilled parts on their way to disk, and the lock that their reads share with the write.
+    /// Whether spilled parts are on their way to disk (reads wait for them), and failed reads.
     let spillParts = SpillParts()
 
     /// Opens (creating when missing) the state under `path` for `definitions`. A definition whose
@@ -243,11 +243,13 @@ public final class StateStore {
     /// the RocksDB batch is left to `write`, which runs outside the engine's lock.
     public struct Prepared: @unchecked Sendable {  // handed to one writer thread, then dropped
         /// Per family, the slice and closed-result entries (written in key order).
-        var familyPuts: [(family: ColumnFamily, entries: [(key: [UInt8], value: [UInt8])])] = []
+        var familyPuts: [(family: ColumnFamily, entries: EntryBuffer)] = []
         /// Offsets, watermarks, counters: a handful, written as they come.
         var metaPuts: [(key: [UInt8], value: [UInt8])] = []
         var deletes: [(family: ColumnFamily, key: [UInt8])] = []
         var ranges: [(family: ColumnFamily, from: [UInt8], to: [UInt8])] = []
+        /// Whether it evicts accumulators: reads of spilled parts wait until it is written.
+        var hasSpill = false
         /// The number of state entries it writes.
         public var count: Int { familyPuts.reduce(0) { $0 + $1.entries.count } + metaPuts.count + deletes.count + ranges.count }
     }
@@ -268,19 +270,21 @@ public final class StateStore {
         for part in parts {
             let name = part.op.definition.name
             let family = families[name]!
-            var entries: [(key: [UInt8], value: [UInt8])] = []
+            var entries = EntryBuffer()
             part.op.drainChanges(
-                put: { key, slice, values in entries.append((StateKeys.slice(key: key, start: slice), StateKeys.encode(values))) },
+                put: { key, slice, values in
+                    entries.append(key: { StateKeys.appendSlice(key: key, start: slice, to: &$0) }, value: { StateKeys.appendDoubles(values, to: &$0) })
+                },
                 delete: { key, slice in prepared.deletes.append((family, StateKeys.slice(key: key, start: slice))) },
                 spill: { key, slice, part, values in
-                    entries.append((StateKeys.spill(key: key, slice: slice, part: part), StateKeys.encode(values)))
-                    spillParts.add(name, slice: slice, key: key, values: values)
+                    entries.append(key: { StateKeys.appendSpill(key: key, slice: slice, part: part, to: &$0) }, value: { StateKeys.appendDoubles(values, to: &$0) })
+                    prepared.hasSpill = true
                 },
                 dropSpilled: { slice in
                     prepared.ranges.append((family, StateKeys.spillPrefix(slice: slice), StateKeys.spillPrefix(slice: slice + 1)))
                 })
             prepared.metaPuts.append((Array("spillseq/\(name)".utf8), StateKeys.int(part.op.spillSequence)))
-            for e in part.closed.entries() { entries.append((e.key, e.blob)) }
+            for e in part.closed.entries() { entries.append(key: { $0 += e.key }, value: { $0 += e.blob }) }
             prepared.familyPuts.append((family, entries))
             if let cutoff = part.expireBefore {
                 prepared.ranges.append((family, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff)))
@@ -293,6 +297,7 @@ public final class StateStore {
             prepared.metaPuts.append((Array("stats/\(name)".utf8), part.stats.encoded()))
         }
         prepared.metaPuts.append((Array("checkpoint".utf8), StateKeys.int(now)))
+        if prepared.hasSpill { spillParts.prepared() }
         return prepared
     }
 
@@ -300,15 +305,18 @@ public final class StateStore {
     public func write(_ prepared: Prepared) throws(StateError) {
         // Entries go into the batch in key order per family: RocksDB's memtable inserts sorted
         // keys far faster than random ones (a checkpoint after a backlog holds ~100k entries).
+        // Reads of spilled parts wait for this write: they are told when it ends, however it ends.
+        var failure: String? = "not attempted"
+        defer { if prepared.hasSpill { spillParts.written(failed: failure) } }
         let batch = WriteBatch()
         var bytes = 0
         do throws(RocksDBError) {
             for d in prepared.deletes { try batch.delete(d.family, d.key) }
             for r in prepared.ranges { try batch.deleteRange(r.family, from: r.from, to: r.to) }
             for (family, entries) in prepared.familyPuts {
-                for e in entries.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-                    try batch.put(family, e.key, e.value)
-                    bytes += e.key.count + e.value.count + 16
+                try entries.forEachSorted { key, value throws(RocksDBError) in
+                    try batch.put(family, key, value)
+                    bytes += key.count + value.count + 16
                 }
             }
             for m in prepared.metaPuts {
@@ -321,16 +329,13 @@ public final class StateStore {
         try ensureSpace(for: bytes)
         // Under the spill lock: a read of spilled parts meets each of this batch's parts either
         // in `spillParts` (before) or in RocksDB (after), never in both.
-        var failed: StateError?
-        spillParts.withLock {
-            do throws(StateError) {
-                try wrap("write checkpoint") { () throws(RocksDBError) in try db.write(batch, sync: true) }
-                spillParts.writtenLocked()
-            } catch {
-                failed = error
-            }
+        do {
+            try wrap("write checkpoint") { () throws(RocksDBError) in try db.write(batch, sync: true) }
+            failure = nil
+        } catch {
+            failure = error.description
+            throw error
         }
-        if let failed { throw failed }
     }
 
     /// Time of the last checkpoint, ms.

@@ -65,6 +65,43 @@ import Testing
         #expect(try Self.spilledEntries(dir.url.path, d.name) == 0)
     }
 
+    /// The engine writes a checkpoint on another thread while it goes on: a window read in the
+    /// meantime waits for the write that holds its evicted parts, then counts them once.
+    @Test func aReadDuringTheWriteOfEvictedPartsWaitsForIt() throws {
+        let dir = try TemporaryFolder("tally-spill-inflight")
+        let d = SpillTests.definition(.tumbling(3_600_000))
+        let store = try StateStore(path: dir.url.path, definitions: [d], reset: [])
+        defer { store.close() }
+        let h = OperatorHarness(d), plain = OperatorHarness(d)
+        h.op.spillStore = store.spillStore(for: h.op)
+        h.op.memoryBudget = 20_000
+        for e in spillWorkload(events: 2_000, keys: 500, seed: 3) {
+            h.feed(e)
+            plain.feed(e)
+        }
+        let prepared = store.prepare([.init(op: h.op, closed: ClosedResultsBatch(), expireBefore: nil, offsets: [:], stats: RunStats())], at: 1)
+        #expect(h.op.evictedTotal > 0)
+        final class Write: @unchecked Sendable {  // handed to the writer thread, read after it signalled
+            let store: StateStore, prepared: StateStore.Prepared
+            var started = false
+            init(_ store: StateStore, _ prepared: StateStore.Prepared) { self.store = store; self.prepared = prepared }
+        }
+        let write = Write(store, prepared)
+        Thread {
+            Thread.sleep(forTimeInterval: 0.3)
+            write.started = true
+            try! write.store.write(write.prepared)
+        }.start()
+        let started = Date()
+        for k in 0..<50 {
+            let key = key(.string("c\(k)"))
+            expectSameValues(byWindow(plain.op.openWindows(key: key)), byWindow(h.op.openWindows(key: key)), "c\(k)")
+        }
+        #expect(write.started)
+        #expect(Date().timeIntervalSince(started) >= 0.25)
+        #expect(store.spillFailure() == nil)
+    }
+
     /// A damaged part is not skipped: the store reports it, naming the definition and the way out.
     @Test func aDamagedPartIsReported() throws {
         let dir = try TemporaryFolder("tally-spill-damaged")
