@@ -58,7 +58,11 @@ import Testing
         return defs
     }
 
-    @Test func everyBadEventIsDeadLetteredWithItsReasonAndCountedPerReason() throws {
+    @Test func everyBadEventIsDeadLetteredWithItsReasonAndCountedPerReason() async throws {
+        try await onOwnThread { try Self().everyBadEventIsDeadLetteredWithItsReasonAndCountedPerReasonBody() }
+    }
+
+    func everyBadEventIsDeadLetteredWithItsReasonAndCountedPerReasonBody() throws {
         let corpus = Corpus.make()
         let dir = try TemporaryFolder("tally-bad")
         let broker = try ChildProcess(
@@ -205,7 +209,11 @@ import Testing
 
     /// The same corpus (what a JSON Lines file can hold) through `tally test --dead-letter`.
     @Test(arguments: ["bad_ms", "bad_iso"])
-    func offlineRunGivesTheSameOutcomesLineByLine(_ name: String) throws {
+    func offlineRunGivesTheSameOutcomesLineByLine(_ name: String) async throws {
+        try await onOwnThread { try Self().offlineRunGivesTheSameOutcomesLineByLineBody(name) }
+    }
+
+    func offlineRunGivesTheSameOutcomesLineByLineBody(_ name: String) throws {
         let corpus = Corpus.make(lineSafe: true)
         let labels = Self.labels(corpus, name)
         let expected = Expected(labels)

@@ -71,7 +71,11 @@ import Testing
         }
     }
 
-    @Test func aPausedBrokerDegradesHealthAndTheEngineResumesLosingNothing() throws {
+    @Test func aPausedBrokerDegradesHealthAndTheEngineResumesLosingNothing() async throws {
+        try await onOwnThread { try Self().aPausedBrokerDegradesHealthAndTheEngineResumesLosingNothingBody() }
+    }
+
+    func aPausedBrokerDegradesHealthAndTheEngineResumesLosingNothingBody() throws {
         let setup = try Setup()
         let (broker, bootstrap) = try setup.broker("broker")
         let lines = FaultInjectionTests.workload(6_000, seed: 21)
@@ -105,7 +109,11 @@ import Testing
         #expect(engine.wait() == 0, "\(engine.stderr.suffix(2000))")
     }
 
-    @Test func aRestartedBrokerLostItsDataAndTheEngineSaysSoThenGoesOn() throws {
+    @Test func aRestartedBrokerLostItsDataAndTheEngineSaysSoThenGoesOn() async throws {
+        try await onOwnThread { try Self().aRestartedBrokerLostItsDataAndTheEngineSaysSoThenGoesOnBody() }
+    }
+
+    func aRestartedBrokerLostItsDataAndTheEngineSaysSoThenGoesOnBody() throws {
         let setup = try Setup()
         var (broker, bootstrap) = try setup.broker("broker1")
         let lines = FaultInjectionTests.workload(6_000, seed: 22)

@@ -88,3 +88,12 @@ final class TemporaryFolder {
     }
     deinit { try? FileManager.default.removeItem(at: url) }
 }
+
+/// Runs `body` on a thread of its own and waits for it without holding one of Swift's cooperative
+/// threads (two on this machine): end-to-end tests block for many seconds on child processes,
+/// and the async HTTP suites running beside them need those threads meanwhile.
+func onOwnThread(_ body: @escaping @Sendable () throws -> Void) async throws {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+        Thread.detachNewThread { c.resume(with: Result { try body() }) }
+    }
+}

@@ -34,12 +34,20 @@ import Testing
         } == 0
     }
 
-    @Test func theDefaultHTTPAddressIsLoopback() throws {
+    @Test func theDefaultHTTPAddressIsLoopback() async throws {
+        try await onOwnThread { try Self().theDefaultHTTPAddressIsLoopbackBody() }
+    }
+
+    func theDefaultHTTPAddressIsLoopbackBody() throws {
         let help = try TallyBinary.run(["run", "--help"])
         #expect(help.stdout.contains("(default: 127.0.0.1:8080)"), "\(help.stdout)")
     }
 
-    @Test func theEngineAnswersOnLoopbackOnly() throws {
+    @Test func theEngineAnswersOnLoopbackOnly() async throws {
+        try await onOwnThread { try Self().theEngineAnswersOnLoopbackOnlyBody() }
+    }
+
+    func theEngineAnswersOnLoopbackOnlyBody() throws {
         let setup = try LiveEngineTests.Setup()
         let engine = try setup.engine("engine")
         try HTTPGet.waitReady("http://127.0.0.1:\(setup.http)/health")

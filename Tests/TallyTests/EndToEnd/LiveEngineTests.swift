@@ -115,7 +115,11 @@ import Testing
         }
     }
 
-    @Test func outputEqualsReferenceAcrossRepeatedKills() throws {
+    @Test func outputEqualsReferenceAcrossRepeatedKills() async throws {
+        try await onOwnThread { try Self().outputEqualsReferenceAcrossRepeatedKillsBody() }
+    }
+
+    func outputEqualsReferenceAcrossRepeatedKillsBody() throws {
         let setup = try Setup()
         let lines = Self.lines()
         let ref = Self.reference(lines)
@@ -198,7 +202,11 @@ import Testing
         #expect(bad.status == 400 && (bad.json as? [String: Any])?["error"] != nil)
     }
 
-    @Test func sigtermCheckpointsSoARestartReplaysNothingAndAChangedDefinitionIsRefused() throws {
+    @Test func sigtermCheckpointsSoARestartReplaysNothingAndAChangedDefinitionIsRefused() async throws {
+        try await onOwnThread { try Self().sigtermCheckpointsSoARestartReplaysNothingAndAChangedDefinitionIsRefusedBody() }
+    }
+
+    func sigtermCheckpointsSoARestartReplaysNothingAndAChangedDefinitionIsRefusedBody() throws {
         let setup = try Setup()
         let lines = Self.lines()
         let ref = Self.reference(lines)
@@ -235,7 +243,11 @@ import Testing
         #expect(reset.wait() == 0, "\(reset.stderr)")
     }
 
-    @Test func fourPartitionsGiveTheReferenceWhenNothingIsLate() throws {
+    @Test func fourPartitionsGiveTheReferenceWhenNothingIsLate() async throws {
+        try await onOwnThread { try Self().fourPartitionsGiveTheReferenceWhenNothingIsLateBody() }
+    }
+
+    func fourPartitionsGiveTheReferenceWhenNothingIsLateBody() throws {
         let setup = try Setup(partitions: 4)
         // Disorder within a partition stays under the grace, so no event can be late whatever
         // the interleaving of partitions: the result is the same for every processing order.
@@ -255,7 +267,11 @@ import Testing
         #expect(engine.wait() == 0)
     }
 
-    @Test func eventsProducedWhileTheEngineRunsAreQueryableWithinASecondAndMeasured() throws {
+    @Test func eventsProducedWhileTheEngineRunsAreQueryableWithinASecondAndMeasured() async throws {
+        try await onOwnThread { try Self().eventsProducedWhileTheEngineRunsAreQueryableWithinASecondAndMeasuredBody() }
+    }
+
+    func eventsProducedWhileTheEngineRunsAreQueryableWithinASecondAndMeasuredBody() throws {
         let setup = try Setup()
         let engine = try setup.engine("engine")
         var deadline = Date().addingTimeInterval(30)
@@ -291,7 +307,11 @@ import Testing
         #expect(engine.wait() == 0)
     }
 
-    @Test func aStoredOffsetNoLongerInTheTopicIsReportedAsDataLoss() throws {
+    @Test func aStoredOffsetNoLongerInTheTopicIsReportedAsDataLoss() async throws {
+        try await onOwnThread { try Self().aStoredOffsetNoLongerInTheTopicIsReportedAsDataLossBody() }
+    }
+
+    func aStoredOffsetNoLongerInTheTopicIsReportedAsDataLossBody() throws {
         let setup = try Setup()
         let base = TallyTestCommandTests.base
         let first = (0..<100).map { "{\"event_type\":\"OrderCreated\",\"customer_id\":\"c\($0 % 7)\",\"total\":1,\"ts\":\(base + Int64($0) * 10)}" }
@@ -327,7 +347,11 @@ import Testing
 /// The demo path: `tally run` without `--bootstrap` starts its own broker, `--replay` loads the
 /// sample data, and the example definitions run, including one in update mode.
 @Suite struct EmbeddedDemoTests {
-    @Test func runWithoutBootstrapServesTheSampleDataAndEmitsUpdates() throws {
+    @Test func runWithoutBootstrapServesTheSampleDataAndEmitsUpdates() async throws {
+        try await onOwnThread { try Self().runWithoutBootstrapServesTheSampleDataAndEmitsUpdatesBody() }
+    }
+
+    func runWithoutBootstrapServesTheSampleDataAndEmitsUpdatesBody() throws {
         let dir = try TemporaryFolder("tally-demo")
         let port = freePort()
         let root = TallyBinary.packageRoot

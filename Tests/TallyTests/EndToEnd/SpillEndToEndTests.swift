@@ -25,7 +25,11 @@ import Testing
         return out
     }
 
-    @Test func underABudgetFarBelowTheStateTheOutputEqualsTheReferenceAcrossAKill() throws {
+    @Test func underABudgetFarBelowTheStateTheOutputEqualsTheReferenceAcrossAKill() async throws {
+        try await onOwnThread { try Self.killedAndRestartedUnderABudget() }
+    }
+
+    static func killedAndRestartedUnderABudget() throws {
         #expect(Self.definition != LiveEngineTests.definition)
         let setup = try LiveEngineTests.Setup()
         let definitionPath = setup.dir.url.appendingPathComponent("spill.json").path
@@ -65,7 +69,11 @@ import Testing
     @Test(arguments: [
         #""window":{"type":"tumbling","size":"1h","grace":"2s"}"#, #""window":{"type":"sliding","size":"10m","slide":"1m","grace":"2s"}"#,
     ])
-    func tallyTestUnderABudgetEqualsTheReference(_ window: String) throws {
+    func tallyTestUnderABudgetEqualsTheReference(_ window: String) async throws {
+        try await onOwnThread { try Self.tallyTestUnderABudget(window) }
+    }
+
+    static func tallyTestUnderABudget(_ window: String) throws {
         let dir = try TemporaryFolder("tally-spill-test")
         let definition = LiveEngineTests.definition.replacingOccurrences(
             of: #""window":{"type":"tumbling","size":"1m","grace":"2s"}"#, with: window)

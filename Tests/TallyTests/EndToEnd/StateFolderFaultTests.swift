@@ -85,7 +85,11 @@ import Testing
         p.waitUntilExit()
     }
 
-    @Test func aMissingFolderIsCreatedWithItsParents() throws {
+    @Test func aMissingFolderIsCreatedWithItsParents() async throws {
+        try await onOwnThread { try Self().aMissingFolderIsCreatedWithItsParentsBody() }
+    }
+
+    func aMissingFolderIsCreatedWithItsParentsBody() throws {
         let setup = try Setup()
         try setup.produce(setup.lines[...], name: "all")
         let state = setup.dir.url.appendingPathComponent("not/there/yet/state").path
@@ -97,7 +101,11 @@ import Testing
     }
 
     @Test(.enabled(if: isRoot, "mounting a read-only volume needs root"))
-    func aReadOnlyFolderIsRefusedClearly() throws {
+    func aReadOnlyFolderIsRefusedClearly() async throws {
+        try await onOwnThread { try Self().aReadOnlyFolderIsRefusedClearlyBody() }
+    }
+
+    func aReadOnlyFolderIsRefusedClearlyBody() throws {
         let setup = try Setup()
         let volume = setup.dir.url.appendingPathComponent("ro").path
         try FileManager.default.createDirectory(atPath: volume + "/state", withIntermediateDirectories: true)
@@ -110,7 +118,11 @@ import Testing
     }
 
     @Test(.enabled(if: isRoot, "mounting a small volume needs root"))
-    func aFullVolumeStopsTheEngineAndFreeingSpaceResumesIt() throws {
+    func aFullVolumeStopsTheEngineAndFreeingSpaceResumesIt() async throws {
+        try await onOwnThread { try Self().aFullVolumeStopsTheEngineAndFreeingSpaceResumesItBody() }
+    }
+
+    func aFullVolumeStopsTheEngineAndFreeingSpaceResumesItBody() throws {
         let setup = try Setup()
         let volume = setup.dir.url.appendingPathComponent("small").path
         try FileManager.default.createDirectory(atPath: volume, withIntermediateDirectories: true)
@@ -139,7 +151,11 @@ import Testing
     }
 
     @Test(arguments: ["MANIFEST-", ".sst"])
-    func aDamagedFolderIsRefusedAndMovingItAwayRebuildsTheState(_ damaged: String) throws {
+    func aDamagedFolderIsRefusedAndMovingItAwayRebuildsTheState(_ damaged: String) async throws {
+        try await onOwnThread { try Self().aDamagedFolderIsRefusedAndMovingItAwayRebuildsTheStateBody(damaged) }
+    }
+
+    func aDamagedFolderIsRefusedAndMovingItAwayRebuildsTheStateBody(_ damaged: String) throws {
         let setup = try Setup()
         try setup.produce(setup.lines[...], name: "all")
         let state = setup.dir.url.appendingPathComponent("state").path

@@ -83,7 +83,11 @@ import Testing
     ]
 
     @Test(arguments: cases)
-    func everyRecordMatchesThePlainReference(_ c: Case) throws {
+    func everyRecordMatchesThePlainReference(_ c: Case) async throws {
+        try await onOwnThread { try Self().everyRecordMatchesThePlainReferenceBody(c) }
+    }
+
+    func everyRecordMatchesThePlainReferenceBody(_ c: Case) throws {
         let lines = Self.dataset(count: 30_000, seed: 42)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-e2e-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -173,7 +177,11 @@ import Testing
         for (reason, n) in refRejected { #expect(reasons[reason] == n, "\(reason)") }
     }
 
-    @Test func checkExitsNonZeroAndPrintsEveryProblem() throws {
+    @Test func checkExitsNonZeroAndPrintsEveryProblem() async throws {
+        try await onOwnThread { try Self().checkExitsNonZeroAndPrintsEveryProblemBody() }
+    }
+
+    func checkExitsNonZeroAndPrintsEveryProblemBody() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-check-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
