@@ -23,7 +23,7 @@ extension WindowOperator {
             for a in changedList where changed[Int(a)] && (chosen.isEmpty || !leaving[Int(a)]) {
                 changed[Int(a)] = false
                 persisted[Int(a)] = true
-                put(keys[Int(accKey[Int(a)])], accSlice[Int(a)],
+                put(key(accKey[Int(a)]), accSlice[Int(a)],
                     UnsafeBufferPointer(rebasing: buf[(Int(a) * stride)..<(Int(a) * stride + stride)]))
             }
         }

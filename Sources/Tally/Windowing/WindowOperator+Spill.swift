@@ -93,7 +93,7 @@ extension WindowOperator {
         let stride = layout.stride
         accValues.withUnsafeBufferPointer { buf in
             for a in chosen {
-                let key = keys[Int(accKey[Int(a)])], slice = accSlice[Int(a)]
+                let key = key(accKey[Int(a)]), slice = accSlice[Int(a)]
                 spill(key, slice, spillSequence, UnsafeBufferPointer(rebasing: buf[(Int(a) * stride)..<(Int(a) * stride + stride)]))
                 if persisted[Int(a)] { delete(key, slice) }
                 touched.insert(slice)
@@ -124,8 +124,8 @@ extension WindowOperator {
     /// then the keys only in memory. Results are handed to `onResults` every `resultChunk`, so a window of millions of spilled keys is never whole in memory.
     func emitWindowWithSpill(start: Int64, isFinal: Bool, onlyKeys: Set<Int32>?) {
         let end = start + size, stride = layout.stride
-        if combineRow.count < keys.count {
-            combineRow.append(contentsOf: repeatElement(-1, count: keys.count - combineRow.count))
+        if combineRow.count < keyOffset.count {
+            combineRow.append(contentsOf: repeatElement(-1, count: keyOffset.count - combineRow.count))
         }
         var windowSlices: [Int64] = []
         var s = start
@@ -151,7 +151,7 @@ extension WindowOperator {
                     var found = false
                     acc.withUnsafeMutableBufferPointer { layout.initialize($0.baseAddress!) }
                     for s in windowSlices where spilledSlices.contains(s) {
-                        store.forEachPart(slice: s, key: keys[Int(k)]) { part in
+                        store.forEachPart(slice: s, key: key(k)) { part in
                             found = true
                             acc.withUnsafeMutableBufferPointer { layout.combine($0.baseAddress!, part.baseAddress!) }
                         }
@@ -161,7 +161,7 @@ extension WindowOperator {
                     combineRow[Int(k)] = -2
                     emitted.append(k)
                     results.append(WindowResult(
-                        key: keys[Int(k)], start: start, end: end, isFinal: isFinal,
+                        key: key(k), start: start, end: end, isFinal: isFinal,
                         values: acc.withUnsafeBufferPointer { layout.values($0.baseAddress!) }))
                 }
             } else {
@@ -208,7 +208,7 @@ extension WindowOperator {
                     if r >= 0 {
                         rows.combine(Int(r), buf.baseAddress! + Int(a) * stride)
                     } else {
-                        combineRow[Int(k)] = Int32(rows.append(keys[Int(k)], buf.baseAddress! + Int(a) * stride))
+                        combineRow[Int(k)] = Int32(rows.append(key(k), buf.baseAddress! + Int(a) * stride))
                         rowKeys.append(k)
                     }
                 }

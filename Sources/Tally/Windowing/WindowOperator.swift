@@ -20,9 +20,9 @@ public final class WindowOperator {
     // Group keys, interned: key bytes ↔ index, with the number of live slices using each.
     let hashSeed = FastHash.processSeed
     var keyTable = ProbeTable()
-    var keys: [[UInt8]] = []
     var keyHashes: [UInt64] = []
-    /// Key bytes side by side, so that a lookup compares without chasing a pointer per key.
+    /// Key bytes side by side (`keyOffset`, `keyLength` per key id): a lookup compares without
+    /// chasing a pointer, and a new key costs no allocation of its own.
     var keyArena: [UInt8] = []
     var keyOffset: [Int32] = []
     var keyLength: [Int32] = []
@@ -177,15 +177,13 @@ public final class WindowOperator {
         let k: Int32
         if let free = freeKeys.popLast() {
             k = free
-            keys[Int(k)] = keyScratch
             keyRefs[Int(k)] = 0
             keyLast[Int(k)] = (.min, -1)
             keyHashes[Int(k)] = h
             keyOffset[Int(k)] = Int32(keyArena.count)
             keyLength[Int(k)] = Int32(keyScratch.count)
         } else {
-            k = Int32(keys.count)
-            keys.append(keyScratch)
+            k = Int32(keyOffset.count)
             keyRefs.append(0)
             keyLast.append((.min, -1))
             keyHashes.append(h)
@@ -195,6 +193,12 @@ public final class WindowOperator {
         keyArena += keyScratch
         keyTable.insert(k, hash: h)
         return k
+    }
+
+    /// The bytes of key `k`.
+    func key(_ k: Int32) -> [UInt8] {
+        let o = Int(keyOffset[Int(k)])
+        return Array(keyArena[o..<(o + Int(keyLength[Int(k)]))])
     }
 
     @inline(__always) func findKey(_ bytes: [UInt8], hash h: UInt64) -> Int32? {
@@ -217,9 +221,10 @@ public final class WindowOperator {
         guard keyGarbage > 65536 && keyGarbage * 2 > keyArena.count else { return }
         var fresh: [UInt8] = []
         fresh.reserveCapacity(keyArena.count - keyGarbage)
-        for k in keys.indices where keyRefs[k] > 0 {
+        for k in keyOffset.indices where keyRefs[k] > 0 {
+            let o = Int(keyOffset[k])
             keyOffset[k] = Int32(fresh.count)
-            fresh += keys[k]
+            fresh += keyArena[o..<(o + Int(keyLength[k]))]
         }
         keyArena = fresh
         keyGarbage = 0
@@ -312,7 +317,7 @@ public final class WindowOperator {
             let s = sliceStarts[sliceHead]
             sliceHead += 1
             for a in slices.removeValue(forKey: s) ?? [] {
-                if persisted[Int(a)] { freedSinceCheckpoint.append((keys[Int(accKey[Int(a)])], s)) }
+                if persisted[Int(a)] { freedSinceCheckpoint.append((key(accKey[Int(a)]), s)) }
                 release(a)
             }
             if spilledSlices.remove(s) != nil { freedSpilledSlices.append(s) }
@@ -337,8 +342,7 @@ public final class WindowOperator {
         keyRefs[Int(k)] -= 1
         if keyRefs[Int(k)] == 0 {
             keyTable.remove(k, hash: keyHashes[Int(k)])
-            keyGarbage += keys[Int(k)].count
-            keys[Int(k)] = []
+            keyGarbage += Int(keyLength[Int(k)])
             freeKeys.append(k)
         }
     }
@@ -355,7 +359,7 @@ public final class WindowOperator {
             accValues.withUnsafeBufferPointer { buf in
                 for a in accs where onlyKeys?.contains(accKey[Int(a)]) ?? true {
                     results.append(WindowResult(
-                        key: keys[Int(accKey[Int(a)])], start: start, end: end, isFinal: isFinal,
+                        key: key(accKey[Int(a)]), start: start, end: end, isFinal: isFinal,
                         values: layout.values(buf.baseAddress! + Int(a) * layout.stride)))
                 }
             }
@@ -363,8 +367,8 @@ public final class WindowOperator {
         }
         // Slices are combined per key into rows of `combined`; `combineRow` maps a key id to its
         // row (-1: none yet) and is reset after the window, so no hashing per accumulator.
-        if combineRow.count < keys.count {
-            combineRow.append(contentsOf: repeatElement(-1, count: keys.count - combineRow.count))
+        if combineRow.count < keyOffset.count {
+            combineRow.append(contentsOf: repeatElement(-1, count: keyOffset.count - combineRow.count))
         }
         var order: [Int32] = []
         var combined: [Double] = []
@@ -396,7 +400,7 @@ public final class WindowOperator {
         combined.withUnsafeBufferPointer { buf in
             for (i, k) in order.enumerated() {
                 results.append(WindowResult(
-                    key: keys[Int(k)], start: start, end: end, isFinal: isFinal,
+                    key: key(k), start: start, end: end, isFinal: isFinal,
                     values: layout.values(buf.baseAddress! + i * stride)))
             }
         }
