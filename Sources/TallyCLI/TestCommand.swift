@@ -68,7 +68,7 @@ struct TestCommand: ParsableCommand {
             do {
                 let folder = try state ?? TemporaryFolder.make("tally-test-state")
                 spillFolder = folder
-                let store = try StateStore(path: folder, definitions: [definition], reset: [definition.name])
+                let store = try StateStore(path: folder, definitions: [definition], reset: [definition.name], memoryBudget: budget)
                 spillStore = store
                 runner.spill(to: store, budget: budget)
             } catch {

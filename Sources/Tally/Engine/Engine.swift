@@ -48,7 +48,8 @@ public final class Engine: @unchecked Sendable {
         runtimes = pipelines.flatMap(\.runtimes)
         for (i, rt) in runtimes.enumerated() { rt.index = i }
         metrics = EngineMetrics(definitions: definitions)
-        store = try StateStore(path: config.statePath, definitions: definitions, reset: config.resetState)
+        store = try StateStore(
+            path: config.statePath, definitions: definitions, reset: config.resetState, memoryBudget: config.memoryBudget)
         for rt in runtimes {
             // Parts spilled by an earlier run are read whatever the budget is now.
             rt.op.spillStore = store.spillStore(for: rt.op)

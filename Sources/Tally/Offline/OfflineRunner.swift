@@ -66,12 +66,10 @@ public final class OfflineRunner {
             if let store, stats.read % 1024 == 0, op.isOverBudget {
                 try store.checkpoint([.init(op: op, closed: ClosedResultsBatch(), expireBefore: nil, offsets: [:], stats: stats)], at: Clock.now())
             }
-            if let failure = store?.spillFailure() { throw StateError(failure) }
         }
         op.flushUpdates()
         op.closeAll()
         if let outputError { throw outputError }
-        if let failure = store?.spillFailure() { throw StateError(failure) }
         try drain()
         try output.flush()
         try deadLetter?.flush()
@@ -79,6 +77,8 @@ public final class OfflineRunner {
     }
 
     func drain() throws {
+        // A window combined from spilled parts that could not all be read is not written.
+        if let failure = store?.spillFailure() { throw StateError(failure) }
         encoder.encodeLines(op.results, into: &output.buffer)
         stats.emitted += op.results.count
         op.results.removeAll(keepingCapacity: true)

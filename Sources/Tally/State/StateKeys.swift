@@ -136,14 +136,7 @@ public enum StateKeys {
         (Array(b[9...]), readTime(b, at: 1))
     }
 
-    /// Doubles as little-endian bytes.
-    public static func encode(_ values: UnsafeBufferPointer<Double>) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(values.count * 8)
-        appendDoubles(values, to: &out)
-        return out
-    }
-
+    /// Appends doubles as little-endian bytes.
     static func appendDoubles(_ values: UnsafeBufferPointer<Double>, to out: inout [UInt8]) {
         for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
     }

@@ -22,12 +22,19 @@ public final class StateStore {
 
     /// Opens (creating when missing) the state under `path` for `definitions`. A definition whose
     /// stored fingerprint differs is refused unless its name is in `reset`, which discards its state.
-    public init(path: String, definitions: [Definition], reset: Set<String>) throws(StateError) {
+    /// With a `memoryBudget` (the window state's, see `WindowOperator.memoryBudget`), RocksDB's
+    /// memtables are kept small beside it: an eighth of it each, between 4 and 32 MiB.
+    public init(path: String, definitions: [Definition], reset: Set<String>, memoryBudget: Int? = nil) throws(StateError) {
         self.path = path
         try Self.makeFolder(path)
         let names = ["_meta"] + definitions.map { "q_\($0.name)" }
+        var options = Database.Options()
+        if let budget = memoryBudget {
+            options.writeBufferSize = min(32 << 20, max(4 << 20, budget / 8))
+            options.totalWriteBufferSize = 4 * options.writeBufferSize
+        }
         do {
-            db = try Database(path: path, columnFamilies: names)
+            db = try Database(path: path, columnFamilies: names, options: options)
         } catch {
             throw StateError("cannot open the state in \(path): \(error.message). If the folder is damaged, move it away (Tally then rebuilds state from the earliest offsets still in Kafka) or run with another --state folder.")
         }
