@@ -56,7 +56,6 @@ final class StoredSpill: SpillStore {
     let parts: SpillParts
     /// Doubles per part.
     let stride: Int
-    private var scratch: [Double]
 
     init(db: Database, family: ColumnFamily, name: String, parts: SpillParts, stride: Int) {
         self.db = db
@@ -64,47 +63,30 @@ final class StoredSpill: SpillStore {
         self.name = name
         self.parts = parts
         self.stride = stride
-        scratch = [Double](repeating: 0, count: stride)
     }
 
     func parts(slice: Int64) -> any SpillCursor {
+        cursor(StateKeys.spillPrefix(slice: slice))
+    }
+
+    func forEachPart(slice: Int64, key: [UInt8], _ body: (UnsafeBufferPointer<Double>) -> Void) {
+        let c = cursor(StateKeys.spillPrefix(slice: slice, key: key))
+        while c.key != nil {
+            body(c.values)
+            c.next()
+        }
+    }
+
+    /// The parts under `prefix`, once no gathered part is missing from RocksDB.
+    private func cursor(_ prefix: [UInt8]) -> StoredSpillCursor {
         parts.waitUntilWritten()
         var iterator: Iterator?
         do {
-            iterator = try db.iterator(family, prefix: StateKeys.spillPrefix(slice: slice))
+            iterator = try db.iterator(family, prefix: prefix)
         } catch {
             parts.fail("cannot read the spilled state of \(name): \(error)")
         }
         return StoredSpillCursor(iterator: iterator, stride: stride, name: name, parts: parts)
-    }
-
-    func forEachPart(slice: Int64, key: [UInt8], _ body: (UnsafeBufferPointer<Double>) -> Void) {
-        parts.waitUntilWritten()
-        do {
-            let it = try db.iterator(family, prefix: StateKeys.spillPrefix(slice: slice, key: key))
-            while it.isValid {
-                let ok = it.withKey { k in
-                    it.withValue { v in
-                        guard StateKeys.parseSpill(k) != nil, v.count == stride * 8 else { return false }
-                        scratch.withUnsafeMutableBufferPointer { s in
-                            for i in 0..<stride {
-                                s[i] = Double(bitPattern: UInt64(littleEndian: v.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
-                            }
-                        }
-                        scratch.withUnsafeBufferPointer { body($0) }
-                        return true
-                    }
-                }
-                if !ok {
-                    parts.fail("a spilled part of \(name) is damaged (wrong size). Run with --reset-state \(name) to rebuild its state")
-                    return
-                }
-                it.next()
-            }
-            try it.checkStatus()
-        } catch {
-            parts.fail("cannot read the spilled state of \(name): \(error)")
-        }
     }
 }
 
