@@ -5,7 +5,7 @@
 # /health 200. Works in a temporary folder; needs the release build.
 set -e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-T=$ROOT/.build/release/tally
+T=${TALLY:-$ROOT/.build/release/tally}
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 W=$(mktemp -d /tmp/tally-restart.XXXXXX); trap 'rm -rf "$W"' EXIT; cd "$W"
 python3 - <<'PY'
@@ -16,7 +16,7 @@ with open("events.jsonl", "w") as f:
         f.write('{"event_type":"OrderCreated","customer_id":"k%d","total":%.2f,"timestamp":%d}\n' % (i, random.uniform(1, 500), base + (i % 50000)))
 PY
 $T broker --topic orders:8 --topic orders_agg:8 --topic orders_agg.dlq:1 > broker.out 2>/dev/null & BP=$!
-sleep 1; BS=$(head -1 broker.out)
+for i in $(seq 100); do [ -s broker.out ] && break; sleep 0.1; done; BS=$(head -1 broker.out)
 $T run --queries $ROOT/bench/queries/tumbling.json --bootstrap $BS --state st --http 127.0.0.1:$PORT > /dev/null 2> run1.err & TP=$!
 sleep 2
 $T produce --bootstrap $BS --topic orders --key-field customer_id events.jsonl 2>&1 | tail -1

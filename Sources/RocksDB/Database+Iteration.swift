@@ -7,10 +7,12 @@ extension Database {
     /// An iterator over the keys `k` of `family` with `from <= k < to` (no upper end when `to` is
     /// nil), positioned at the first of them. RocksDB stops at the bound itself, so it does not read
     /// past the range.
+    /// `bulk`: a long scan (see `forEach`).
     public func iterator(
-        _ family: ColumnFamily, from: [UInt8], to: [UInt8]?, snapshot: Snapshot? = nil
+        _ family: ColumnFamily, from: [UInt8], to: [UInt8]?, snapshot: Snapshot? = nil, bulk: Bool = false
     ) throws(RocksDBError) -> Iterator {
         let iterator = try makeIterator(family, snapshot: snapshot) { options in
+            if bulk { options.setBulkScan() }
             from.withUnsafeBytes { options.setLowerBound($0) }
             to?.withUnsafeBytes { options.setUpperBound($0) }
         }
@@ -27,12 +29,12 @@ extension Database {
 
     /// Calls `body` with each key and value of `family` with `from <= k < to`, in key order, without
     /// copying (the buffers are valid only during the call); throws what `body` throws or the read
-    /// error that ended the scan.
+    /// error that ended the scan. `bulk`: a long scan, read ahead and kept out of the block cache.
     public func forEach(
-        in family: ColumnFamily, from: [UInt8], to: [UInt8]?, snapshot: Snapshot? = nil,
+        in family: ColumnFamily, from: [UInt8], to: [UInt8]?, snapshot: Snapshot? = nil, bulk: Bool = false,
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        let iterator = try iterator(family, from: from, to: to, snapshot: snapshot)
+        let iterator = try iterator(family, from: from, to: to, snapshot: snapshot, bulk: bulk)
         while iterator.isValid {
             try iterator.withKey { key in try iterator.withValue { value in try body(key, value) } }
             iterator.next()

@@ -32,6 +32,25 @@ extension Database {
         }
     }
 
+    /// Lets compactions start by themselves again in every column family, after an open with
+    /// `Options.autoCompactions` off.
+    public func resumeAutoCompactions() throws(RocksDBError) {
+        let operation = "resume compactions in \(path)"
+        let handle = try liveHandle(for: operation)
+        for family in families.values {
+            let familyHandle = try self.handle(of: family, for: operation)
+            try RocksDBError.call(operation) { error in
+                "disable_auto_compactions".withCString { key in
+                    "false".withCString { value in
+                        var keys: [UnsafePointer<CChar>?] = [key]
+                        var values: [UnsafePointer<CChar>?] = [value]
+                        rocksdb_set_options_cf(handle, familyHandle, 1, &keys, &values, error)
+                    }
+                }
+            }
+        }
+    }
+
     /// Tries to rebuild a damaged database at `path` from whatever SST and WAL files survive; data in
     /// damaged files is lost. The database must not be open. Rebuilt files are written without
     /// compression (later compactions compress them), so repair works whatever this RocksDB build

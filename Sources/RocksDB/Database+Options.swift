@@ -15,6 +15,10 @@ extension Database {
         /// Verify checksums and file sizes aggressively, refusing to open a damaged database rather
         /// than silently losing data.
         public var paranoidChecks: Bool
+        /// Whether compactions start by themselves from the open on. Without, none runs until
+        /// `resumeAutoCompactions()` (a restore that reads the whole state does not share the
+        /// cores with one); flushes still run.
+        public var autoCompactions: Bool
 
         /// Options suited to Tally: lz4 (or zstd), 32 MiB memtables capped at 256 MiB in all,
         /// two background threads, a 10-bit Bloom filter and paranoid checks.
@@ -24,7 +28,8 @@ extension Database {
             totalWriteBufferSize: Int = 256 << 20,
             backgroundThreads: Int = 2,
             bloomBitsPerKey: Double = 10,
-            paranoidChecks: Bool = true
+            paranoidChecks: Bool = true,
+            autoCompactions: Bool = true
         ) {
             self.preferredCompressions = preferredCompressions
             self.writeBufferSize = writeBufferSize
@@ -32,6 +37,7 @@ extension Database {
             self.backgroundThreads = backgroundThreads
             self.bloomBitsPerKey = bloomBitsPerKey
             self.paranoidChecks = paranoidChecks
+            self.autoCompactions = autoCompactions
         }
     }
 }

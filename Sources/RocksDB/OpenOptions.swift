@@ -15,6 +15,7 @@ final class OpenOptions {
         rocksdb_options_increase_parallelism(pointer, Int32(max(1, options.backgroundThreads)))
         rocksdb_options_set_level_compaction_dynamic_level_bytes(pointer, 1)
         rocksdb_options_set_keep_log_file_num(pointer, 5)
+        rocksdb_options_set_disable_auto_compactions(pointer, options.autoCompactions ? 0 : 1)
         if options.bloomBitsPerKey > 0 {
             let table = rocksdb_block_based_options_create()
             // The table options take ownership of the policy; the factory copies the table options.

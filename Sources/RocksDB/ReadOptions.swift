@@ -16,6 +16,13 @@ final class ReadOptions {
         if let snapshot { rocksdb_readoptions_set_snapshot(pointer, snapshot) }
     }
 
+    /// Tunes the options for one long scan: blocks are read ahead and not kept in the block
+    /// cache (a scan of the whole state would only evict what point reads use).
+    func setBulkScan() {
+        rocksdb_readoptions_set_fill_cache(pointer, 0)
+        rocksdb_readoptions_set_readahead_size(pointer, 2 << 20)
+    }
+
     /// Keeps iteration at or after `bound` (inclusive); the bytes are copied and kept here.
     func setLowerBound(_ bound: UnsafeRawBufferPointer) {
         let copy = Self.copy(bound)

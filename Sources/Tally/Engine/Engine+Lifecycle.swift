@@ -1,7 +1,8 @@
 import Kafka
 
 extension Engine {
-    /// Reads every definition's state back: accumulators, closing position, watermarks, offsets, counters.
+    /// Reads every definition's state back: accumulators, closing position, watermarks, offsets,
+    /// counters; then lets RocksDB compact.
     func restore() throws {
         let started = Clock.nowMicros()
         let now = Clock.now()
@@ -17,6 +18,8 @@ extension Engine {
             }
             lastCheckpoint = store.lastCheckpoint()
         }
+        // RocksDB compacts from now on: during the restore it would share the cores with it.
+        try store.resumeCompactions()
         logger.info("restored \(slices) window slices from \(config.statePath) in \((Clock.nowMicros() - started) / 1000) ms")
     }
 

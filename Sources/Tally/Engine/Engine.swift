@@ -49,7 +49,8 @@ public final class Engine: @unchecked Sendable {
         for (i, rt) in runtimes.enumerated() { rt.index = i }
         metrics = EngineMetrics(definitions: definitions)
         store = try StateStore(
-            path: config.statePath, definitions: definitions, reset: config.resetState, memoryBudget: config.memoryBudget)
+            path: config.statePath, definitions: definitions, reset: config.resetState, memoryBudget: config.memoryBudget,
+            deferCompactions: true)
         for rt in runtimes {
             // Parts spilled by an earlier run are read whatever the budget is now.
             rt.op.spillStore = store.spillStore(for: rt.op)

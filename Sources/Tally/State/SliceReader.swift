@@ -67,7 +67,7 @@ final class SliceReader: @unchecked Sendable {
         var chunk = Chunk()
         var error: Error?
         do {
-            try db.forEach(in: family, from: [StateKeys.slicePrefix], to: [StateKeys.slicePrefix + 1]) { k, v in
+            try db.forEach(in: family, from: [StateKeys.slicePrefix], to: [StateKeys.slicePrefix + 1], bulk: true) { k, v in
                 guard v.count == width, k.count >= 9 else {
                     throw StateError("a stored slice of \(name) has \(v.count / 8) values, expected \(width / 8): the state is damaged. Run with --reset-state \(name) to rebuild it.")
                 }

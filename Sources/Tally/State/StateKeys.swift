@@ -9,7 +9,8 @@
 /// - `0x03 | slice start | key length u32 BE | group key | part u64 BE` → a part evicted over
 ///   the memory budget (see `WindowOperator+Spill.swift`), `stride` little-endian doubles; the
 ///   parts of one slice, and of one key in it, share a prefix
-/// In `_meta`: text keys (`offset/<definition>/<topic>/<partition>`, …) → little-endian Int64 or text.
+/// In `_meta`: text keys (`offset/<definition>/<topic>/<partition>`, `size/<definition>` for a restore to
+/// reserve room, …) → little-endian Int64 or text.
 public enum StateKeys {
     static let slicePrefix: UInt8 = 0x01
     static let closedPrefix: UInt8 = 0x02
@@ -131,9 +132,9 @@ public enum StateKeys {
         return true
     }
 
-    /// (group key, time) of a slice key.
-    public static func parse(_ b: UnsafeRawBufferPointer) -> (key: [UInt8], time: Int64) {
-        (Array(b[9...]), readTime(b, at: 1))
+    /// (group key, time) of a slice key, the key a view into `b`.
+    static func parseSlice(_ b: UnsafeRawBufferPointer) -> (key: UnsafeRawBufferPointer, time: Int64) {
+        (UnsafeRawBufferPointer(rebasing: b[9...]), readTime(b, at: 1))
     }
 
     /// Appends doubles as little-endian bytes.

@@ -23,12 +23,17 @@ public final class StateStore {
     /// Opens (creating when missing) the state under `path` for `definitions`. A definition whose
     /// stored fingerprint differs is refused unless its name is in `reset`, which discards its state.
     /// With a `memoryBudget` (the window state's, see `WindowOperator.memoryBudget`), RocksDB's
-    /// memtables are kept small beside it: an eighth of it each, between 4 and 32 MiB.
-    public init(path: String, definitions: [Definition], reset: Set<String>, memoryBudget: Int? = nil) throws(StateError) {
+    /// memtables are kept small beside it: an eighth of it each, between 4 and 32 MiB. With
+    /// `deferCompactions`, RocksDB starts no compaction until `resumeCompactions()` (call it once
+    /// the state is restored).
+    public init(
+        path: String, definitions: [Definition], reset: Set<String>, memoryBudget: Int? = nil, deferCompactions: Bool = false
+    ) throws(StateError) {
         self.path = path
         try Self.makeFolder(path)
         let names = ["_meta"] + definitions.map { "q_\($0.name)" }
         var options = Database.Options()
+        options.autoCompactions = !deferCompactions
         if let budget = memoryBudget {
             options.writeBufferSize = min(32 << 20, max(4 << 20, budget / 8))
             options.totalWriteBufferSize = 4 * options.writeBufferSize
@@ -124,7 +129,7 @@ public final class StateStore {
                 try db.deleteRange(meta, from: from, to: to, sync: true)
             }
             // Whole keys: a range from "closed/a" would also take "closed/ab".
-            for k in ["closed/\(name)", "stats/\(name)", "fp/\(name)", "spillseq/\(name)"] {
+            for k in ["closed/\(name)", "stats/\(name)", "fp/\(name)", "spillseq/\(name)", "size/\(name)"] {
                 try db.delete(meta, Array(k.utf8), sync: true)
             }
         }
@@ -177,6 +182,11 @@ public final class StateStore {
         return out
     }
 
+    /// Lets RocksDB compact again after an open with `deferCompactions`.
+    public func resumeCompactions() throws(StateError) {
+        try wrap("resume compactions") { () throws(RocksDBError) in try db.resumeAutoCompactions() }
+    }
+
     /// Reads a definition's state, putting its accumulators back into `op`.
     public func restore(_ op: WindowOperator) throws(StateError) -> Restored {
         let name = op.definition.name
@@ -185,15 +195,21 @@ public final class StateStore {
         do {
             // RocksDB is read on another thread, chunk by chunk, while this one rebuilds the tables.
             let width = op.layout.stride * 8
+            if let size = try db.get(meta, Array("size/\(name)".utf8)), size.count == 24 {
+                let n = (0..<3).map { i in Int(StateKeys.int(Array(size[(i * 8)..<(i * 8 + 8)])) ?? 0) }
+                if n.allSatisfy({ $0 >= 0 && $0 < 1 << 28 }) { op.reserve(accumulators: n[0], keys: n[1], keyBytes: n[2]) }
+            }
             let reader = SliceReader(db: db, family: family, name: name, width: width)
             defer { reader.finish() }
+            var stored: [WindowOperator.StoredSlice] = []
             while let chunk = try reader.next() {
                 chunk.bytes.withUnsafeBytes { raw in
+                    stored.removeAll(keepingCapacity: true)
                     for (start, count) in chunk.keys {
-                        let (key, slice) = StateKeys.parse(UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)]))
-                        let values = StateKeys.decodeDoubles(UnsafeRawBufferPointer(rebasing: raw[(start + count)..<(start + count + width)]))
-                        values.withUnsafeBufferPointer { op.restore(key: key, slice: slice, values: $0) }
+                        let (key, slice) = StateKeys.parseSlice(UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)]))
+                        stored.append(.init(key: key, slice: slice, values: UnsafeRawBufferPointer(rebasing: raw[(start + count)..<(start + count + width)])))
                     }
+                    stored.withUnsafeBufferPointer { op.restore($0) }
                 }
                 r.slices += chunk.keys.count
             }
@@ -291,6 +307,8 @@ public final class StateStore {
                     prepared.ranges.append((family, StateKeys.spillPrefix(slice: slice), StateKeys.spillPrefix(slice: slice + 1)))
                 })
             prepared.metaPuts.append((Array("spillseq/\(name)".utf8), StateKeys.int(part.op.spillSequence)))
+            let size = part.op.residentSize
+            prepared.metaPuts.append((Array("size/\(name)".utf8), [size.accumulators, size.keys, size.keyBytes].flatMap { StateKeys.int(Int64($0)) }))
             for e in part.closed.entries() { entries.append(key: { $0 += e.key }, value: { $0 += e.blob }) }
             prepared.familyPuts.append((family, entries))
             if let cutoff = part.expireBefore {

@@ -62,6 +62,20 @@ struct ProbeTable {
         }
     }
 
+    /// Reads the slot where a probe for `hash` starts, so that the probe finds it in cache: the
+    /// reads of a group of lookups overlap instead of each waiting for memory (the value is
+    /// meaningless; fold it into something kept, or the read is optimised away).
+    @inline(__always) func touch(_ hash: UInt64) -> UInt64 {
+        let i = Int(truncatingIfNeeded: hash) & mask
+        return slotHashes[i] &+ UInt64(UInt32(bitPattern: slots[i]))
+    }
+
+    /// Grows now, if needed, so that `total` entries fit without growing (slots touched before
+    /// a group of inserts stay where they are).
+    mutating func reserve(_ total: Int) {
+        while total * 4 > slots.count * 3 { grow() }
+    }
+
     /// Adds `entry` under `hash` (not already present).
     mutating func insert(_ entry: Int32, hash: UInt64) {
         if (count + 1) * 4 > slots.count * 3 { grow() }

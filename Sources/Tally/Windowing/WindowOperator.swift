@@ -32,6 +32,8 @@ public final class WindowOperator {
     var keyLast: [(slice: Int64, acc: Int32)] = []
     var freeKeys: [Int32] = []
     var keyScratch: [UInt8] = []
+    /// Where `restore` folds the slots it touched, so that those reads are kept.
+    var touchSink: UInt64 = 0
     /// Per key id, its row while a sliding window's slices are combined (-1 otherwise).
     var combineRow: [Int32] = []
 
@@ -172,8 +174,12 @@ public final class WindowOperator {
     }
 
     @inline(__always) func internKey() -> Int32 {
-        let h = keyScratch.withUnsafeBytes { FastHash.hash($0, seed: hashSeed) }
-        if let k = findKey(keyScratch, hash: h) { return k }
+        keyScratch.withUnsafeBytes { b in internKey(b, hash: FastHash.hash(b, seed: hashSeed)) }
+    }
+
+    /// The id of key `b` (hashed to `h`), added when new.
+    @inline(__always) func internKey(_ b: UnsafeRawBufferPointer, hash h: UInt64) -> Int32 {
+        if let k = findKey(b, hash: h) { return k }
         let k: Int32
         if let free = freeKeys.popLast() {
             k = free
@@ -181,16 +187,16 @@ public final class WindowOperator {
             keyLast[Int(k)] = (.min, -1)
             keyHashes[Int(k)] = h
             keyOffset[Int(k)] = Int32(keyArena.count)
-            keyLength[Int(k)] = Int32(keyScratch.count)
+            keyLength[Int(k)] = Int32(b.count)
         } else {
             k = Int32(keyOffset.count)
             keyRefs.append(0)
             keyLast.append((.min, -1))
             keyHashes.append(h)
             keyOffset.append(Int32(keyArena.count))
-            keyLength.append(Int32(keyScratch.count))
+            keyLength.append(Int32(b.count))
         }
-        keyArena += keyScratch
+        keyArena.append(contentsOf: b)
         keyTable.insert(k, hash: h)
         return k
     }
@@ -231,7 +237,10 @@ public final class WindowOperator {
     }
 
     @inline(__always) func accumulator(key: Int32, slice: Int64) -> Int32 {
-        let h = FastHash.hash(key, slice, seed: hashSeed)
+        accumulator(key: key, slice: slice, hash: FastHash.hash(key, slice, seed: hashSeed))
+    }
+
+    @inline(__always) func accumulator(key: Int32, slice: Int64, hash h: UInt64) -> Int32 {
         if let a = findAccumulator(key: key, slice: slice, hash: h) { return a }
         let a: Int32
         if let free = freeAccs.popLast() {
@@ -250,13 +259,18 @@ public final class WindowOperator {
         accValues.withUnsafeMutableBufferPointer { layout.initialize($0.baseAddress! + Int(a) * layout.stride) }
         accTable.insert(a, hash: h)
         keyRefs[Int(key)] += 1
-        if slices[slice] == nil { insertSliceStart(slice) }
-        slices[slice, default: []].append(a)
+        slices[slice, default: newSlice(slice)].append(a)
         return a
     }
 
     @inline(__always) func findAccumulator(key: Int32, slice: Int64, hash h: UInt64) -> Int32? {
         accTable.find(h) { accKey[Int($0)] == key && accSlice[Int($0)] == slice }
+    }
+
+    /// The accumulator list of a slice that has none yet, its start put in order.
+    func newSlice(_ s: Int64) -> [Int32] {
+        insertSliceStart(s)
+        return []
     }
 
     func insertSliceStart(_ s: Int64) {

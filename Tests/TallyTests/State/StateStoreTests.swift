@@ -79,6 +79,42 @@ import Testing
         reopened.close()
     }
 
+    /// A sliding definition's keys each in several slices: restored in groups (see
+    /// `WindowOperator.restore`), a key met again in a later slice, within a group or not, is the
+    /// same key; the restored operator holds as many keys and accumulators as the checkpointed
+    /// one and closes the same windows with the same values.
+    @Test func slicesOfOneKeyInManySlicesRestoreToTheSameWindows() throws {
+        let dir = try TemporaryFolder("tally-store-sliding")
+        let d = try parseDefinition("""
+            {"name":"s","source":"t","groupBy":["k"],"time":{"field":"ts","format":"epoch_ms"},
+             "window":{"type":"sliding","size":"5m","slide":"1m","grace":"2h"},
+             "aggregates":[{"name":"n","fn":"count"},{"name":"top","fn":"max","field":"v"}]}
+            """).get()
+        let (op, scanner) = Self.fresh(d)
+        // 7 keys (a group of 32 spans several slices), 300 minutes of one event per 10 s; the
+        // grace keeps two hours of slices open.
+        let events = (0..<(300 * 6)).map { i in #"{"k":"k\#(i * 5 % 7)","ts":\#(i * 10_000),"v":\#(i % 97)}"# }
+        Self.feed(op, scanner, events)
+        let store = try StateStore(path: dir.url.path, definitions: [d], reset: [])
+        try store.checkpoint([.init(op: op, closed: ClosedResultsBatch(), expireBefore: nil, offsets: ["t": [0: 1800]], stats: RunStats())], at: 1)
+        store.close()
+
+        let reopened = try StateStore(path: dir.url.path, definitions: [d], reset: [])
+        let (op2, _) = Self.fresh(d)
+        let r = try reopened.restore(op2)
+        reopened.close()
+        #expect(r.slices == op.liveAccumulators && r.slices > 32)
+        #expect(op2.residentSize == op.residentSize)
+        op.results.removeAll()
+        op.closeAll()
+        op2.closeAll()
+        func sorted(_ r: [WindowResult]) -> [WindowResult] {
+            r.sorted { $0.start != $1.start ? $0.start < $1.start : $0.key.lexicographicallyPrecedes($1.key) }
+        }
+        #expect(op.results.count > 7)
+        #expect(sorted(op2.results) == sorted(op.results))
+    }
+
     /// A slice whose values do not fit the definition (a damaged store) stops the restore with a
     /// clear error; the reader thread ends.
     @Test func aDamagedSliceIsAClearErrorAtRestore() throws {
