@@ -20,11 +20,12 @@ extension Database {
         return iterator
     }
 
-    /// An iterator over the keys of `family` that start with `prefix`, positioned at the first.
-    public func iterator(_ family: ColumnFamily, prefix: [UInt8], snapshot: Snapshot? = nil)
+    /// An iterator over the keys of `family` that start with `prefix`, positioned at the first;
+    /// `bulk`: a long scan (see `forEach`).
+    public func iterator(_ family: ColumnFamily, prefix: [UInt8], snapshot: Snapshot? = nil, bulk: Bool = false)
         throws(RocksDBError) -> Iterator
     {
-        try iterator(family, from: prefix, to: Self.successor(ofPrefix: prefix), snapshot: snapshot)
+        try iterator(family, from: prefix, to: Self.successor(ofPrefix: prefix), snapshot: snapshot, bulk: bulk)
     }
 
     /// Calls `body` with each key and value of `family` with `from <= k < to`, in key order, without

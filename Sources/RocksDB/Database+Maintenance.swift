@@ -51,6 +51,16 @@ extension Database {
         }
     }
 
+    /// A RocksDB property of `family` (`rocksdb.num-files-at-level0`, …), nil when unknown.
+    public func property(_ name: String, of family: ColumnFamily) throws(RocksDBError) -> String? {
+        let operation = "read property \(name) of \(path)"
+        let handle = try liveHandle(for: operation)
+        let familyHandle = try self.handle(of: family, for: operation)
+        guard let value = rocksdb_property_value_cf(handle, familyHandle, name) else { return nil }
+        defer { rocksdb_free(value) }
+        return String(cString: value)
+    }
+
     /// Tries to rebuild a damaged database at `path` from whatever SST and WAL files survive; data in
     /// damaged files is lost. The database must not be open. Rebuilt files are written without
     /// compression (later compactions compress them), so repair works whatever this RocksDB build

@@ -19,6 +19,11 @@ extension Database {
         /// `resumeAutoCompactions()` (a restore that reads the whole state does not share the
         /// cores with one); flushes still run.
         public var autoCompactions: Bool
+        /// Capacity of the block cache, which then also holds the table files' index and filter
+        /// blocks, so that the database's memory stays bounded however much it stores (they
+        /// otherwise stay in memory for each open file); nil: RocksDB's default cache, with index
+        /// and filter blocks outside it.
+        public var boundedBlockCache: Int?
 
         /// Options suited to Tally: lz4 (or zstd), 32 MiB memtables capped at 256 MiB in all,
         /// two background threads, a 10-bit Bloom filter and paranoid checks.
@@ -29,7 +34,8 @@ extension Database {
             backgroundThreads: Int = 2,
             bloomBitsPerKey: Double = 10,
             paranoidChecks: Bool = true,
-            autoCompactions: Bool = true
+            autoCompactions: Bool = true,
+            boundedBlockCache: Int? = nil
         ) {
             self.preferredCompressions = preferredCompressions
             self.writeBufferSize = writeBufferSize
@@ -38,6 +44,7 @@ extension Database {
             self.bloomBitsPerKey = bloomBitsPerKey
             self.paranoidChecks = paranoidChecks
             self.autoCompactions = autoCompactions
+            self.boundedBlockCache = boundedBlockCache
         }
     }
 }

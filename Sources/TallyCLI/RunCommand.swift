@@ -114,6 +114,7 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError("--memory-budget \(memoryBudget): expected a size of at least 64KB, like 256MB or 2GB")
             }
             config.memoryBudget = bytes
+            AllocatorTuning.apply()
         }
         for p in kafkaProperty {
             guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {

@@ -65,6 +65,7 @@ struct TestCommand: ParsableCommand {
                 printError("--memory-budget \(memoryBudget): expected a size of at least 64KB, like 256MB or 2GB")
                 throw ExitCode(2)
             }
+            AllocatorTuning.apply()
             do {
                 let folder = try state ?? TemporaryFolder.make("tally-test-state")
                 spillFolder = folder

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import RocksDB
@@ -92,5 +93,33 @@ import Testing
         // Debian's 7.8.3 links lz4 but not zstd; either is right if the build changes.
         #expect([.zstd, .lz4].contains(database.compression))
         try database.put(try #require(database.columnFamily(named: "state")), bytes("k"), bytes("v"))
+    }
+}
+
+/// Opened with compactions deferred (as Tally's engine does during a restore), table files pile up
+/// in level 0 past RocksDB's trigger (4) and no compaction merges them; once resumed, one does.
+/// A bounded block cache (index and filter blocks in it) reads the same data back.
+@Test func deferredCompactionsWaitUntilResumed() throws {
+    try withTemporaryFolder { folder in
+        var options = Database.Options()
+        options.autoCompactions = false
+        options.boundedBlockCache = 1 << 20
+        let database = try Database(path: folder + "/db", columnFamilies: ["state"], options: options)
+        let state = try #require(database.columnFamily(named: "state"))
+        for file in 0..<6 {
+            for i in 0..<100 { try database.put(state, bytes("k\(i)"), bytes("v\(file)")) }
+            try database.flush()
+        }
+        let level0 = { () throws -> Int in Int(try database.property("rocksdb.num-files-at-level0", of: state) ?? "") ?? -1 }
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(try level0() == 6)
+        try database.resumeAutoCompactions()
+        var waited = 0
+        while try level0() >= 4 && waited < 200 {
+            Thread.sleep(forTimeInterval: 0.05)
+            waited += 1
+        }
+        #expect(try level0() < 4)
+        #expect(try database.get(state, bytes("k42")) == bytes("v5"))
     }
 }

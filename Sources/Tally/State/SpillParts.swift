@@ -66,23 +66,24 @@ final class StoredSpill: SpillStore {
     }
 
     func parts(slice: Int64) -> any SpillCursor {
-        cursor(StateKeys.spillPrefix(slice: slice))
+        cursor(StateKeys.spillPrefix(slice: slice), bulk: true)
     }
 
     func forEachPart(slice: Int64, key: [UInt8], _ body: (UnsafeBufferPointer<Double>) -> Void) {
-        let c = cursor(StateKeys.spillPrefix(slice: slice, key: key))
+        let c = cursor(StateKeys.spillPrefix(slice: slice, key: key), bulk: false)
         while c.key != nil {
             body(c.values)
             c.next()
         }
     }
 
-    /// The parts under `prefix`, once no gathered part is missing from RocksDB.
-    private func cursor(_ prefix: [UInt8]) -> StoredSpillCursor {
+    /// The parts under `prefix`, once no gathered part is missing from RocksDB; `bulk` for a
+    /// whole slice's (read ahead, kept out of the block cache: each part is read once).
+    private func cursor(_ prefix: [UInt8], bulk: Bool) -> StoredSpillCursor {
         parts.waitUntilWritten()
         var iterator: Iterator?
         do {
-            iterator = try db.iterator(family, prefix: prefix)
+            iterator = try db.iterator(family, prefix: prefix, bulk: bulk)
         } catch {
             parts.fail("cannot read the spilled state of \(name): \(error)")
         }

@@ -23,7 +23,8 @@ public final class StateStore {
     /// Opens (creating when missing) the state under `path` for `definitions`. A definition whose
     /// stored fingerprint differs is refused unless its name is in `reset`, which discards its state.
     /// With a `memoryBudget` (the window state's, see `WindowOperator.memoryBudget`), RocksDB's
-    /// memtables are kept small beside it: an eighth of it each, between 4 and 32 MiB. With
+    /// memtables are kept small beside it (a sixteenth of it each, between 4 and 32 MiB), and its
+    /// block cache, which then also holds the files' index and filter blocks, twice that. With
     /// `deferCompactions`, RocksDB starts no compaction until `resumeCompactions()` (call it once
     /// the state is restored).
     public init(
@@ -35,8 +36,9 @@ public final class StateStore {
         var options = Database.Options()
         options.autoCompactions = !deferCompactions
         if let budget = memoryBudget {
-            options.writeBufferSize = min(32 << 20, max(4 << 20, budget / 8))
+            options.writeBufferSize = min(32 << 20, max(4 << 20, budget / 16))
             options.totalWriteBufferSize = 4 * options.writeBufferSize
+            options.boundedBlockCache = options.writeBufferSize * 2
         }
         do {
             db = try Database(path: path, columnFamilies: names, options: options)

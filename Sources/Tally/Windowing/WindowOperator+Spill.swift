@@ -61,13 +61,19 @@ extension WindowOperator {
         return false
     }
 
-    /// The accumulators to evict so that the state comes down to half the budget: those not
-    /// updated since the last checkpoint first, oldest slices first, then the others.
+    /// Share of the budget the state comes down to when it spills: the rest is room to grow
+    /// before the next eviction. Lower means fewer, larger evictions; each passes through the
+    /// checkpoint's buffers and RocksDB's memtables at once, so it is also memory.
+    static let evictionTarget = 0.75
+
+    /// The accumulators to evict so that the state comes down to `evictionTarget` of the budget:
+    /// those not updated since the last checkpoint first, oldest slices first, then the others.
     func chooseEvictions() -> [Int32] {
         guard let budget = memoryBudget, spillStore != nil, accTable.count > 0 else { return [] }
         let bytes = estimatedBytes
         guard bytes > budget else { return [] }
-        let wanted = min(accTable.count, Int((Double(bytes - budget / 2) / Double(bytes) * Double(accTable.count)).rounded(.up)))
+        let target = Double(budget) * Self.evictionTarget
+        let wanted = min(accTable.count, Int(((Double(bytes) - target) / Double(bytes) * Double(accTable.count)).rounded(.up)))
         var chosen: [Int32] = []
         chosen.reserveCapacity(wanted)
         for coldOnly in [true, false] {
