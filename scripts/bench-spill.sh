@@ -12,7 +12,7 @@ REPEATS="${REPEATS:-$((KEYS / 5))}"
 BUDGET="${BUDGET:-64MB}"
 WORK="${WORK:-}"
 if [ -z "$WORK" ]; then WORK="$(mktemp -d /tmp/tally-spill.XXXXXX)"; trap 'rm -rf "$WORK"' EXIT; fi
-cd "$WORK"
+mkdir -p "$WORK"; cd "$WORK"
 
 python3 - "$KEYS" "$REPEATS" > events.jsonl <<'PY'
 import random, sys
