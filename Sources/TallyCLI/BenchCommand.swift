@@ -20,7 +20,10 @@ struct BenchCommand: ParsableCommand {
             process against a broker: events/s from the first event counted to the last, peak RSS, \
             and results compared with the offline run's), restart (time to /health 200 with one \
             window per event in state), latency (an event produced every 20 ms under a \
-            new customer while --rate events/s of load flow, polled over HTTP until counted), and \
+            new customer while --rate events/s of load flow, polled over HTTP until counted), \
+            spill (`tally test` over --spill-keys orders of distinct customers in one open hour \
+            with --memory-budget --spill-budget: time, peak RSS, every result checked; one run, \
+            and about 2 GB of files in the working folder meanwhile for 10M keys), and \
             start-up (`tally --help`). Without --bootstrap the \
             broker is librdkafka's mock cluster inside this process; with --bootstrap the topics \
             must exist: the source topic (--topic), orders_agg, orders_agg_hop, their .dlq topics; \
@@ -44,8 +47,14 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Partitions of each topic the embedded broker creates (it keeps about 5 MiB per partition: 1M events need 8).")
     var partitions = 8
 
-    @Option(help: "Steps to run, comma-separated: offline, live, restart, latency, startup.")
-    var steps = "offline,live,restart,latency,startup"
+    @Option(help: "Steps to run, comma-separated: offline, live, restart, latency, spill, startup.")
+    var steps = "offline,live,restart,latency,spill,startup"
+
+    @Option(help: "Distinct keys (one order each) of the spill step.")
+    var spillKeys = 10_000_000
+
+    @Option(help: "--memory-budget of the spill step.")
+    var spillBudget = "64MB"
 
     @Option(help: "Load in events/s beside the latency probes.")
     var rate = 100_000
@@ -66,9 +75,13 @@ struct BenchCommand: ParsableCommand {
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
         guard partitions > 0 else { throw ValidationError("--partitions must be positive") }
         guard rate > 0, latencySeconds > 0 else { throw ValidationError("--rate and --latency-seconds must be positive") }
-        let known: Set<String> = ["offline", "live", "restart", "latency", "startup"]
+        let known: Set<String> = ["offline", "live", "restart", "latency", "spill", "startup"]
         for s in stepList where !known.contains(s) {
-            throw ValidationError("unknown step \"\(s)\" in --steps (known: offline, live, restart, latency, startup)")
+            throw ValidationError("unknown step \"\(s)\" in --steps (known: offline, live, restart, latency, spill, startup)")
+        }
+        guard spillKeys > 0 else { throw ValidationError("--spill-keys must be positive") }
+        guard (ByteSize.parse(spillBudget) ?? 0) >= 64 << 10 else {
+            throw ValidationError("--spill-budget \(spillBudget): expected a size of at least 64KB, like 64MB")
         }
     }
 
@@ -93,6 +106,7 @@ struct BenchCommand: ParsableCommand {
             if steps.contains("restart") { try bench.restart(broker) }
             if steps.contains("latency") { try bench.latency(broker, rate: rate, seconds: latencySeconds) }
         }
+        if steps.contains("spill") { try bench.spill(keys: spillKeys, budget: spillBudget) }
         if steps.contains("startup") { try bench.startup() }
         bench.status(nil)
         print(bench.table())

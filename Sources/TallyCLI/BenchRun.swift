@@ -18,7 +18,7 @@ final class BenchRun {
     let runArguments: [String]
     var ordersFile: String { folder + "/orders.jsonl" }
     /// Table rows: what, median, and every run.
-    private(set) var rows: [(what: String, median: String, runs: String)] = []
+    var rows: [(what: String, median: String, runs: String)] = []
     private let interactive = isatty(2) == 1
 
     init(folder: String, events: Int, runs: Int, partitions: Int, sourceTopic: String, runArguments: [String]) {

@@ -78,7 +78,7 @@ enum BenchWorkload {
     }
 
     /// Writes the lines `body` appends, each followed by a newline.
-    private static func write(_ path: String, _ body: (inout LineSink) throws -> Void) throws {
+    static func write(_ path: String, _ body: (inout LineSink) throws -> Void) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw CLIError("cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

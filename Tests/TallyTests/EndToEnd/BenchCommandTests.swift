@@ -3,7 +3,8 @@ import Tally
 import Testing
 
 /// `tally bench`, small: every step runs against its embedded broker and reports figures, live
-/// results match the offline run's, and its built-in queries are the README benchmark's files.
+/// results match the offline run's, the spill step's results match its orders, and its built-in
+/// queries are the README benchmark's files.
 @Suite struct BenchCommandTests {
     @Test func aSmallBenchReportsEveryFigureWithExactLiveResults() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-bench-test-\(UUID())")
@@ -13,7 +14,7 @@ import Testing
         let r = try await withCheckedThrowingContinuation { (c: CheckedContinuation<TallyBinary.Output, Error>) in
             Thread.detachNewThread {
                 c.resume(with: Result {
-                    try TallyBinary.run(["bench", "--events", "40000", "--runs", "1", "--rate", "5000", "--latency-seconds", "2", "--work", dir.path])
+                    try TallyBinary.run(["bench", "--events", "40000", "--runs", "1", "--rate", "5000", "--latency-seconds", "2", "--spill-keys", "30000", "--spill-budget", "256KB", "--work", dir.path])
                 })
             }
         }
@@ -36,6 +37,12 @@ import Testing
         #expect((number("latency p99 (ms)") ?? 0) >= (number("latency produce -> queryable p50 (ms)") ?? .infinity), "\(r.stdout)")
         #expect((number("latency: load achieved (events/s)") ?? 0) > 2500, "\(r.stdout)")
         #expect(rows["live hopping results vs offline"] == "exact", "\(r.stdout)")
+        // 30,000 keys under 256 KB: most of them spilled, every result checked.
+        #expect(rows["spill 30,000 keys, --memory-budget 256KB: results"] == "exact", "\(r.stdout)")
+        #expect((number("spill 30,000 keys, --memory-budget 256KB: peak RSS (MB)") ?? 0) > 0, "\(r.stdout)")
+        let spilled = r.stdout.split(separator: "\n").first { $0.contains("accumulators spilled") }
+            .flatMap { $0.split(separator: ";").last?.split(separator: " ").first }.flatMap { Int($0.replacingOccurrences(of: ",", with: "")) }
+        #expect((spilled ?? 0) > 10_000, "\(r.stdout)")
         // The offline run's closed windows, against which live results were checked, are real.
         let offline = try String(contentsOf: dir.appendingPathComponent("offline-tumbling.jsonl"), encoding: .utf8)
         #expect(offline.split(separator: "\n").count > 10_000)
