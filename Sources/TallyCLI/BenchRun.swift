@@ -195,7 +195,7 @@ final class BenchRun {
             throw error
         }
         engine.terminate()
-        let ended = engine.wait()
+        let ended = engine.wait(samplingPeak: true)
         guard ended.status == 0 else { throw CLIError("tally run exited with \(ended.status) (log: \(folder)/engine-\(tag).log)") }
         return (Double(events) / max(Self.seconds(last - (first ?? last)), 0.001), ended.peakRSS, watermark)
     }

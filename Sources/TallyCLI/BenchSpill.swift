@@ -113,7 +113,7 @@ extension BenchRun {
         unlink(output)
         let started = ContinuousClock.now
         let child = try Subprocess(["test", definitionFile, "--input", input, "--memory-budget", budget], output: output)
-        let ended = child.wait()
+        let ended = child.wait(samplingPeak: true)
         let seconds = Self.seconds(since: started)
         guard ended.status == 0 else { throw CLIError("tally test --memory-budget \(budget) exited with \(ended.status) (output: \(output))") }
         status("checking \(format(keys)) results")
