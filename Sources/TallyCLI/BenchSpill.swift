@@ -73,9 +73,9 @@ struct SpillCheck {
             return (view.string(keySlot), number(ordersSlot), number(revenueSlot))
         }
         records += 1
-        let text = String(decoding: line, as: UTF8.self)
+        let text = { String(decoding: line, as: UTF8.self) }
         guard let key = found.key, key.first == "s", let i = Int(key.dropFirst()), i >= 0, i < cents.count else {
-            problem = "unexpected record \(text)"
+            problem = "unexpected record \(text())"
             return
         }
         guard !seen[i] else {
@@ -85,7 +85,7 @@ struct SpillCheck {
         seen[i] = true
         let want = Double(cents[i]) / 100
         guard found.orders == 1, let revenue = found.revenue, abs(revenue - want) <= 1e-9 * max(1, want) else {
-            problem = "record of \(key) differs: \(text), expected orders 1, revenue \(want)"
+            problem = "record of \(key) differs: \(text()), expected orders 1, revenue \(want)"
             return
         }
     }
