@@ -47,8 +47,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Partitions of each topic the embedded broker creates (it keeps about 5 MiB per partition: 1M events need 8).")
     var partitions = 8
 
-    @Option(help: "Steps to run, comma-separated: offline, live, restart, latency, spill, startup.")
-    var steps = "offline,live,restart,latency,spill,startup"
+    /// Every step, in the order they run.
+    static let allSteps = ["offline", "live", "restart", "latency", "spill", "startup"]
+
+    @Option(help: "Steps to run, comma-separated: \(allSteps.joined(separator: ", ")).")
+    var steps = allSteps.joined(separator: ",")
 
     @Option(help: "Distinct keys (one order each) of the spill step.")
     var spillKeys = 10_000_000
@@ -75,13 +78,12 @@ struct BenchCommand: ParsableCommand {
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
         guard partitions > 0 else { throw ValidationError("--partitions must be positive") }
         guard rate > 0, latencySeconds > 0 else { throw ValidationError("--rate and --latency-seconds must be positive") }
-        let known: Set<String> = ["offline", "live", "restart", "latency", "spill", "startup"]
-        for s in stepList where !known.contains(s) {
-            throw ValidationError("unknown step \"\(s)\" in --steps (known: offline, live, restart, latency, spill, startup)")
+        for s in stepList where !Self.allSteps.contains(s) {
+            throw ValidationError("unknown step \"\(s)\" in --steps (known: \(Self.allSteps.joined(separator: ", ")))")
         }
         guard spillKeys > 0 else { throw ValidationError("--spill-keys must be positive") }
-        guard (ByteSize.parse(spillBudget) ?? 0) >= 64 << 10 else {
-            throw ValidationError("--spill-budget \(spillBudget): expected a size of at least 64KB, like 64MB")
+        guard ByteSize.memoryBudget(spillBudget) != nil else {
+            throw ValidationError("--spill-budget \(spillBudget): \(ByteSize.memoryBudgetExpected)")
         }
     }
 

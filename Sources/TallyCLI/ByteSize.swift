@@ -11,4 +11,12 @@ enum ByteSize {
         }
         return Int(text).flatMap { $0 >= 0 ? $0 : nil }
     }
+
+    /// A `--memory-budget` (or `--spill-budget`) value: a size of at least 64 KiB.
+    static func memoryBudget(_ text: String) -> Int? {
+        parse(text).flatMap { $0 >= 64 << 10 ? $0 : nil }
+    }
+
+    /// What a budget must look like, for error messages.
+    static let memoryBudgetExpected = "expected a size of at least 64KB, like 256MB or 2GB"
 }

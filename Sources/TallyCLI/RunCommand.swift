@@ -110,8 +110,8 @@ struct RunCommand: AsyncParsableCommand {
         config.retention = try duration(retention, "--retention")
         config.resetState = Set(resetState)
         if let memoryBudget {
-            guard let bytes = ByteSize.parse(memoryBudget), bytes >= 64 << 10 else {
-                throw ValidationError("--memory-budget \(memoryBudget): expected a size of at least 64KB, like 256MB or 2GB")
+            guard let bytes = ByteSize.memoryBudget(memoryBudget) else {
+                throw ValidationError("--memory-budget \(memoryBudget): \(ByteSize.memoryBudgetExpected)")
             }
             config.memoryBudget = bytes
             AllocatorTuning.apply()

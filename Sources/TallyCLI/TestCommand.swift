@@ -61,8 +61,8 @@ struct TestCommand: ParsableCommand {
             if state == nil, let spillFolder { TemporaryFolder.remove(spillFolder) }
         }
         if let memoryBudget {
-            guard let budget = ByteSize.parse(memoryBudget), budget >= 64 << 10 else {
-                printError("--memory-budget \(memoryBudget): expected a size of at least 64KB, like 256MB or 2GB")
+            guard let budget = ByteSize.memoryBudget(memoryBudget) else {
+                printError("--memory-budget \(memoryBudget): \(ByteSize.memoryBudgetExpected)")
                 throw ExitCode(2)
             }
             AllocatorTuning.apply()

@@ -57,9 +57,6 @@ extension WindowOperator {
         while first < stored.count {
             let n = min(Self.restoreGroup, stored.count - first)
             let group = UnsafeBufferPointer(rebasing: stored[first..<(first + n)])
-            for s in group {
-                precondition(s.values.count == stride * 8, "accumulator size differs from the layout")
-            }
             keyTable.reserve(keyTable.count + n)
             for (i, s) in group.enumerated() {
                 hashes[i] = FastHash.hash(s.key, seed: hashSeed)
@@ -72,6 +69,7 @@ extension WindowOperator {
                 sink &+= accTable.touch(hashes[i])
             }
             for (i, s) in group.enumerated() {
+                precondition(s.values.count == stride * 8, "accumulator size differs from the layout")
                 let a = accumulator(key: keys[i], slice: s.slice, hash: hashes[i])
                 persisted[Int(a)] = true
                 accValues.withUnsafeMutableBufferPointer { buf in
