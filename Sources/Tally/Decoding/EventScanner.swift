@@ -18,17 +18,23 @@ public final class EventScanner {
     let fields: UnsafeMutableBufferPointer<FieldValue>
     var scratch: [UInt8] = []
     var keyScratch: [UInt8] = []
+    /// The keys met last time, per (trie node, position in its object): see `KeyCache`.
+    var keys: KeyCache
 
     /// A scanner for `plan`.
     public init(plan: FieldPlan) {
         self.plan = plan
         self.trie = FlatTrie(plan)
+        self.keys = KeyCache(nodes: plan.nodes.count)
         self.fields = .allocate(capacity: max(plan.count, 1))
         self.fields.initialize(repeating: FieldValue())
         scratch.reserveCapacity(256)
     }
 
-    deinit { fields.deallocate() }
+    deinit {
+        fields.deallocate()
+        keys.deallocate()
+    }
 
     /// Scans `bytes` and calls `body` with a view of the extracted fields, valid only inside it.
     @inline(__always)
@@ -66,11 +72,19 @@ public final class EventScanner {
         r.pos += 1
         if try r.peek() == 0x7D { r.pos += 1; return }
         let hasChildren = trie.childCount[node] > 0
+        var index = 0
         while true {
             guard try r.peek() == 0x22 else { throw JSONFailure(.unexpectedByte, at: r.pos) }
-            let key = try r.readString()
+            var child = keys.match(node: node, index: index, in: r)
+            if child == KeyCache.miss {
+                let key = try r.readString()
+                child = hasChildren ? match(key, in: r, node: node) : -1
+                if !key.hasEscapes { keys.remember(node: node, index: index, key: r.bytes(of: key), child: child) }
+            } else {
+                r.pos += keys.quotedLength(node: node, index: index)
+            }
+            index += 1
             try r.expect(0x3A)
-            let child = hasChildren ? match(key, in: r, node: node) : -1
             if child < 0 {
                 try r.skipValue(depth: depth)
             } else {

@@ -95,12 +95,17 @@ public struct JSONReader {
         var escapes = false
         while true {
             // Eight plain ASCII bytes at a time: no quote, backslash, control byte or non-ASCII.
+            // The lowest flagged byte is exact (a borrow can only flag bytes after a real one),
+            // so the scan jumps straight to the first byte that needs a look.
             while pos + 8 <= end {
                 let w = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
                 let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
                 let q = w ^ (0x22 &* ones), b = w ^ (0x5C &* ones)
-                let special = ((q &- ones) & ~q) | ((b &- ones) & ~b) | ((w &- 0x20 &* ones) & ~w) | w
-                if special & highs != 0 { break }
+                let special = (((q &- ones) & ~q) | ((b &- ones) & ~b) | ((w &- 0x20 &* ones) & ~w) | w) & highs
+                if special != 0 {
+                    pos += special.trailingZeroBitCount >> 3
+                    break
+                }
                 pos += 8
             }
             guard pos < end else { throw fail(.unexpectedEnd) }
@@ -256,6 +261,9 @@ public struct JSONReader {
         if first == 0x30 {
             pos += 1
         } else if first >= 0x31 && first <= 0x39 {
+            while digits <= 11, end - pos >= 8, let eight = eightDigits(at: pos) {
+                mantissa = mantissa &* 100_000_000 &+ eight; digits += 8; pos += 8
+            }
             while pos < end, case let d = base[pos] &- 0x30, d < 10 {
                 if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(d); digits += 1 } else {
                     exponent += 1; dropped = dropped || d != 0
@@ -269,6 +277,9 @@ public struct JSONReader {
             pos += 1
             guard pos < end else { throw fail(.unexpectedEnd) }
             guard base[pos] &- 0x30 < 10 else { throw fail(.unexpectedByte) }
+            while mantissa != 0, digits <= 11, end - pos >= 8, let eight = eightDigits(at: pos) {
+                mantissa = mantissa &* 100_000_000 &+ eight; digits += 8; exponent -= 8; pos += 8
+            }
             while pos < end, case let d = base[pos] &- 0x30, d < 10 {
                 if mantissa == 0 && d == 0 {
                     exponent -= 1
@@ -315,6 +326,50 @@ public struct JSONReader {
         return v
     }
 
+    /// The value of the eight decimal digits at `i` (which has eight bytes), or nil when any
+    /// of them is not a digit.
+    @inline(__always) func eightDigits(at i: Int) -> UInt64? {
+        let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+        // Every byte in 0x30...0x39: its high nibble is 3, and adding 6 keeps it there.
+        let high: UInt64 = 0xF0F0_F0F0_F0F0_F0F0, threes: UInt64 = 0x3030_3030_3030_3030
+        guard w & high == threes, (w &+ 0x0606_0606_0606_0606) & high == threes else { return nil }
+        // Pairs, then fours, then all eight; the first byte is the most significant digit.
+        var v = ((w & 0x0F0F_0F0F_0F0F_0F0F) &* 2561) >> 8
+        v = ((v & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
+        return ((v & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
+    }
+
+    /// Reads past a number at the current position (a `-` or digit), validating its grammar;
+    /// like `readNumber` it rejects one too large for a finite `Double`, but converts only then.
+    @inline(__always) public mutating func skipNumber() throws(JSONFailure) {
+        let start = pos
+        if base[pos] == 0x2D { pos += 1 }
+        guard pos < end else { throw fail(.unexpectedEnd) }
+        var large = false
+        let first = base[pos]
+        if first == 0x30 {
+            pos += 1
+        } else if first &- 0x31 < 9 {
+            let intStart = pos
+            while pos < end, base[pos] &- 0x30 < 10 { pos += 1 }
+            large = pos - intStart > 300
+        } else {
+            throw fail(.unexpectedByte)
+        }
+        if pos < end && base[pos] == 0x2E {
+            pos += 1
+            guard pos < end else { throw fail(.unexpectedEnd) }
+            guard base[pos] &- 0x30 < 10 else { throw fail(.unexpectedByte) }
+            while pos < end, base[pos] &- 0x30 < 10 { pos += 1 }
+        }
+        if pos < end && (base[pos] | 0x20) == 0x65 {
+            large = true  // an exponent: let the full conversion judge its range
+        }
+        guard large else { return }
+        pos = start
+        _ = try readNumber()
+    }
+
     // MARK: skipping
 
     /// Reads and discards one value of any kind, validating it; `depth` is the current nesting.
@@ -325,7 +380,7 @@ public struct JSONReader {
         case 0x7B: try skipContainer(close: 0x7D, isObject: true, depth: depth + 1)
         case 0x5B: try skipContainer(close: 0x5D, isObject: false, depth: depth + 1)
         case 0x74, 0x66, 0x6E: _ = try readLiteral()
-        case 0x2D, 0x30...0x39: _ = try readNumber()
+        case 0x2D, 0x30...0x39: try skipNumber()
         default: throw fail(.unexpectedByte)
         }
     }

@@ -125,6 +125,23 @@ import Testing
         #expect(values == [.number(expected)])
     }
 
+    /// Numbers the scanner only skips (not in the plan) are still validated, and one out of a
+    /// `Double`'s range still rejects the event, as when it is read.
+    @Test(arguments: [
+        ("1234567890123", true), ("-0.25", true), ("12345678.87654321", true), (String(repeating: "9", count: 308), true),
+        ("1e308", true), ("1" + String(repeating: "0", count: 309), false), ("1e309", false), ("-2e400", false),
+        ("01", false), ("1.", false), ("-", false), (".5", false), ("1e", false), ("1.e3", false),
+    ] as [(String, Bool)])
+    func skippedNumbersAreValidatedToo(text: String, valid: Bool) {
+        let (outcome, values) = scanEvent(#"{"skipped":"# + text + #","n":1}"#, paths: ["n"])
+        if valid {
+            #expect(outcome == .object)
+            #expect(values == [.number(1)])
+        } else if case .invalid = outcome {} else {
+            Issue.record("\(text) accepted")
+        }
+    }
+
     @Test func randomNumbersMatchACorrectlyRoundedParserBitForBit() {
         var rng = ScannerDifferentialTests.SplitMix64(state: 0xD1CE)
         let scanner = EventScanner(plan: FieldPlan([FieldPath("n")!]))
@@ -235,6 +252,39 @@ import Testing
         }
         #expect(scanEvent(Array(#"{"a":"x\ty"}"#.utf8), scanner: scanner, paths: ["a", "b.c"])
             == (.object, [.text("x\ty"), .missing]))
+    }
+
+    /// The scanner remembers the keys met at each place of an object; a key that differs from the
+    /// remembered one only by a byte, a length or an escape must still be read as itself.
+    @Test func keysThatLookLikeTheRememberedOnesAreReadAsThemselves() {
+        let paths = ["total", "customer_id", "c.id"]
+        let scanner = EventScanner(plan: FieldPlan(paths.map { FieldPath($0)! }))
+        func scan(_ json: String) -> [Extracted] {
+            let (outcome, values) = scanEvent(Array(json.utf8), scanner: scanner, paths: paths)
+            #expect(outcome == .object, "\(json)")
+            return values
+        }
+        #expect(scan(#"{"total":1,"customer_id":"a","c":{"id":"x"}}"#) == [.number(1), .text("a"), .text("x")])
+        #expect(scan(#"{"total":2,"customer_id":"b","c":{"id":"y"}}"#) == [.number(2), .text("b"), .text("y")])
+        // Same place, other keys: longer, shorter, one byte changed, the same text escaped.
+        #expect(scan(#"{"totalX":3,"customer_i":"c","c":{"id2":"z"}}"#) == [.missing, .missing, .missing])
+        #expect(scan(#"{"tota":3,"customer_ie":"c","c":{"i":"z"}}"#) == [.missing, .missing, .missing])
+        #expect(scan(#"{"tot\u0061l":4,"customer\u005fid":"d","c":{"\u0069d":"w"}}"#) == [.number(4), .text("d"), .text("w")])
+        #expect(scan(#"{"total":5,"customer_id":"e","c":{"id":"v"}}"#) == [.number(5), .text("e"), .text("v")])
+        // Members in another order, and a key cut short by the end of the input.
+        #expect(scan(#"{"customer_id":"f","total":6}"#) == [.number(6), .text("f"), .missing])
+        #expect(scan(#"{"c":{"id":"u"},"total":7,"customer_id":"g"}"#) == [.number(7), .text("g"), .text("u")])
+        if case .invalid(let f) = scanEvent(Array(#"{"c""#.utf8), scanner: scanner, paths: paths).0 {
+            #expect(f.reason == .unexpectedEnd)
+        } else {
+            Issue.record("a key cut short was accepted")
+        }
+        if case .invalid(let f) = scanEvent(Array(#"{"c":{"i"#.utf8), scanner: scanner, paths: paths).0 {
+            #expect(f.reason == .unexpectedEnd)
+        } else {
+            Issue.record("a nested key cut short was accepted")
+        }
+        #expect(scan(#"{"c":{"id":"t"},"total":8,"customer_id":"h"}"#) == [.number(8), .text("h"), .text("t")])
     }
 
     // MARK: malformed input
