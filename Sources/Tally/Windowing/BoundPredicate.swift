@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A `where` condition compiled against a field plan slot.
 struct BoundPredicate {
     let slot: Int
@@ -36,7 +42,7 @@ struct BoundPredicate {
             let b = view.bytes(of: v)
             return s.withUnsafeBytes { l in
                 let n = min(b.count, l.count)
-                for i in 0..<n where b[i] != l[i] { return b[i] < l[i] ? -1 : 1 }
+                if n > 0, case let d = memcmp(b.baseAddress!, l.baseAddress!, n), d != 0 { return d < 0 ? -1 : 1 }
                 return b.count < l.count ? -1 : b.count > l.count ? 1 : 0
             }
         default: return nil

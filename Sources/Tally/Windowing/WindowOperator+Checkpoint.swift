@@ -88,7 +88,7 @@ extension WindowOperator {
 
     /// What `reserve` needs to know: accumulators, keys and key bytes in memory.
     public var residentSize: (accumulators: Int, keys: Int, keyBytes: Int) {
-        (accTable.count, keyTable.count, keyArena.count - keyGarbage)
+        (accTable.count, keyTable.count - idleKeys, keyArena.count - keyGarbage)
     }
 
     /// Makes room for what `residentSize` said before a restore, so that the tables and arrays

@@ -17,7 +17,10 @@ public final class WindowOperator {
     let timeSlot: Int
     let timeFormat: TimeSpec.Format?
 
-    // Group keys, interned: key bytes ↔ index, with the number of live slices using each.
+    // Group keys, interned: key bytes ↔ index, with the number of live slices using each. A key
+    // whose last accumulator is freed stays interned (idle, refs 0) for its next window, unless
+    // the state has a memory budget; idle keys are swept once they outnumber the live ones.
+    // Keys in `freeKeys` have refs -1.
     let hashSeed = FastHash.processSeed
     var keyTable = ProbeTable()
     var keyHashes: [UInt64] = []
@@ -31,6 +34,7 @@ public final class WindowOperator {
     /// Per key, the slice and accumulator of its latest counted event (slice `.min`: none).
     var keyLast: [(slice: Int64, acc: Int32)] = []
     var freeKeys: [Int32] = []
+    var idleKeys = 0
     var keyScratch: [UInt8] = []
     /// Where `restore` folds the slots it touched, so that those reads are kept.
     var touchSink: UInt64 = 0
@@ -198,6 +202,7 @@ public final class WindowOperator {
         }
         keyArena.append(contentsOf: b)
         keyTable.insert(k, hash: h)
+        idleKeys += 1  // until its first accumulator
         return k
     }
 
@@ -227,7 +232,7 @@ public final class WindowOperator {
         guard keyGarbage > 65536 && keyGarbage * 2 > keyArena.count else { return }
         var fresh: [UInt8] = []
         fresh.reserveCapacity(keyArena.count - keyGarbage)
-        for k in keyOffset.indices where keyRefs[k] > 0 {
+        for k in keyOffset.indices where keyRefs[k] >= 0 {
             let o = Int(keyOffset[k])
             keyOffset[k] = Int32(fresh.count)
             fresh += keyArena[o..<(o + Int(keyLength[k]))]
@@ -258,6 +263,7 @@ public final class WindowOperator {
         }
         accValues.withUnsafeMutableBufferPointer { layout.initialize($0.baseAddress! + Int(a) * layout.stride) }
         accTable.insert(a, hash: h)
+        if keyRefs[Int(key)] == 0 { idleKeys -= 1 }
         keyRefs[Int(key)] += 1
         slices[slice, default: newSlice(slice)].append(a)
         return a
@@ -336,6 +342,7 @@ public final class WindowOperator {
             }
             if spilledSlices.remove(s) != nil { freedSpilledSlices.append(s) }
         }
+        if idleKeys > 4096 && idleKeys * 2 > keyTable.count { sweepIdleKeys() }
         compactKeyArena()
         if sliceHead > 1024 && sliceHead * 2 > sliceStarts.count {
             sliceStarts.removeFirst(sliceHead)
@@ -355,10 +362,23 @@ public final class WindowOperator {
         freeAccs.append(a)
         keyRefs[Int(k)] -= 1
         if keyRefs[Int(k)] == 0 {
-            keyTable.remove(k, hash: keyHashes[Int(k)])
-            keyGarbage += Int(keyLength[Int(k)])
-            freeKeys.append(k)
+            idleKeys += 1
+            if memoryBudget != nil { forgetKey(k) }
         }
+    }
+
+    /// Takes idle key `k` out of the key table, its id free for another key.
+    func forgetKey(_ k: Int32) {
+        keyTable.remove(k, hash: keyHashes[Int(k)])
+        keyGarbage += Int(keyLength[Int(k)])
+        keyRefs[Int(k)] = -1
+        idleKeys -= 1
+        freeKeys.append(k)
+    }
+
+    /// Forgets every idle key.
+    func sweepIdleKeys() {
+        for k in keyRefs.indices where keyRefs[k] == 0 { forgetKey(Int32(k)) }
     }
 
     /// Appends the results of window `[start, start + size)` for every key with data in it.

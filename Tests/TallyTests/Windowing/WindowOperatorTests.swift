@@ -304,6 +304,39 @@ let allAggregates = [
         #expect(h.take() == [WindowResult(key: [], start: 0, end: 60_000, isFinal: true, values: [2])])
     }
 
+    /// A key stays interned between its windows; once idle keys outnumber live ones they are
+    /// forgotten and their ids reused for other keys. Windows of keys that come back after, and
+    /// of the keys that took over their ids, must still be their own.
+    @Test func keysThatLeaveAndComeBackKeepTheirOwnWindows() {
+        let h = OperatorHarness(makeDefinition(window: .tumbling(1000), aggregates: allAggregates))
+        var expected: [String: Double] = [:]  // "key@start" → sum
+        func feed(_ k: String, _ t: Int64, _ v: Int) {
+            h.feed(#"{"k":"\#(k)","t":\#(t),"v":\#(v)}"#)
+            expected["\(k)@\(t / 1000 * 1000)", default: 0] += Double(v)
+        }
+        var got: [String: Double] = [:]
+        func collect() {
+            for r in h.take() {
+                let id = "\(keyText(r.key))@\(r.start)"
+                #expect(got[id] == nil, "window \(id) emitted twice")
+                #expect(r.values[0] == 1 && r.values[1] == 1, "window \(id): \(r.values)")
+                got[id] = r.values[2]!
+            }
+        }
+        // Window 0: 6,000 keys; windows 1 to 3: 10 keys (the others idle, then forgotten);
+        // window 4 (the key arena compacted by then): the 6,000 back, under another spelling for half of them.
+        for i in 0..<6000 { feed("a-key-with-a-longer-name-\(i)", 100, i) }
+        for w in 1...3 { for i in 0..<10 { feed("a-key-with-a-longer-name-\(i)", Int64(w) * 1000 + 5, w * 100 + i) } }
+        collect()
+        for i in 0..<6000 { feed(i % 2 == 0 ? "a-key-with-a-longer-name-\(i)" : "other-\(i)", 4100, i + 1) }
+        h.feed(#"{"k":"end","t":9000,"v":0}"#)
+        expected["end@9000"] = 0
+        h.op.closeAll()
+        collect()
+        #expect(got.count == expected.count)
+        #expect(got == expected)
+    }
+
     // MARK: update mode
 
     @Test func updateModeEmitsOneNonFinalResultPerChangedWindowThenTheFinal() {
