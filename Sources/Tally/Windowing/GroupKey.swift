@@ -4,7 +4,7 @@
 public enum GroupKey {
     /// Appends the key of `view` for `slots` to `out`, or tells why there is none.
     @inline(__always)
-    static func encode(_ view: EventView, slots: [Int], into out: inout [UInt8]) -> RejectReason? {
+    static func encode(_ view: EventView, slots: [Int], into out: inout KeyBuilder) -> RejectReason? {
         for s in slots {
             let v = view[s]
             switch v.kind {
@@ -13,12 +13,12 @@ public enum GroupKey {
             case .string:
                 let b = view.bytes(of: v)
                 out.append(0x73)
-                withUnsafeBytes(of: UInt32(b.count).littleEndian) { out.append(contentsOf: $0) }
-                out.append(contentsOf: b)
+                out.append(littleEndian: UInt32(b.count))
+                out.append(b)
             case .number:
                 out.append(0x6E)
                 let n = v.number == 0 ? 0.0 : v.number
-                withUnsafeBytes(of: n.bitPattern.littleEndian) { out.append(contentsOf: $0) }
+                out.append(littleEndian: n.bitPattern)
             case .bool:
                 out.append(v.number != 0 ? 0x74 : 0x66)
             }

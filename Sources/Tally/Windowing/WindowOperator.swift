@@ -35,7 +35,7 @@ public final class WindowOperator {
     var keyLast: [(slice: Int64, acc: Int32)] = []
     var freeKeys: [Int32] = []
     var idleKeys = 0
-    var keyScratch: [UInt8] = []
+    var keyScratch = KeyBuilder()
     /// Where `restore` folds the slots it touched, so that those reads are kept.
     var touchSink: UInt64 = 0
     /// Per key id, its row while a sliding window's slices are combined (-1 otherwise).
@@ -101,6 +101,8 @@ public final class WindowOperator {
         layout = AggregateLayout(definition.aggregates, plan: &plan)
     }
 
+    deinit { keyScratch.deallocate() }
+
     /// Whether events take the Kafka record's timestamp (the definition has no `time`).
     public var usesRecordTime: Bool { timeSlot < 0 }
 
@@ -140,7 +142,7 @@ public final class WindowOperator {
         for f in filters where !f.holds(view) { return .filtered }
         // 3. What a counted event needs: a time, a group key, numbers where numbers are read.
         guard let time else { return .rejected(timeProblem) }
-        keyScratch.removeAll(keepingCapacity: true)
+        keyScratch.reset()
         if let problem = GroupKey.encode(view, slots: groupSlots, into: &keyScratch) { return .rejected(problem) }
         if layout.hasNonNumeric(view) { return .rejected(.nonNumericValue) }
         // 4. Late when even its last window has closed.
@@ -178,7 +180,8 @@ public final class WindowOperator {
     }
 
     @inline(__always) func internKey() -> Int32 {
-        keyScratch.withUnsafeBytes { b in internKey(b, hash: FastHash.hash(b, seed: hashSeed)) }
+        let b = keyScratch.bytes
+        return internKey(b, hash: FastHash.hash(b, seed: hashSeed))
     }
 
     /// The id of key `b` (hashed to `h`), added when new.
@@ -220,9 +223,9 @@ public final class WindowOperator {
         keyArena.withUnsafeBufferPointer { arena in
             keyTable.find(h) { k in
                 guard Int(keyLength[Int(k)]) == b.count else { return false }
-                let o = Int(keyOffset[Int(k)])
-                for i in 0..<b.count where arena[o + i] != b[i] { return false }
-                return true
+                guard b.count > 0 else { return true }
+                return FlatTrie.equal(
+                    arena.baseAddress! + Int(keyOffset[Int(k)]), b.baseAddress!.assumingMemoryBound(to: UInt8.self), count: b.count)
             }
         }
     }
