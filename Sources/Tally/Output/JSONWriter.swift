@@ -52,20 +52,38 @@ public enum JSONWriter {
 
     /// Writes `n` in decimal with at least `minimum` digits (leading zeros).
     @inline(__always) static func putDigits(_ n: UInt64, minimum: Int, _ c: inout ByteCursor) {
-        var count = 0
-        var m = n
-        repeat { count += 1; m /= 10 } while m > 0
-        if count < minimum {
-            for _ in count..<minimum { c.put(0x30) }
+        let count = max(digitCount(n), minimum)
+        c.next += count
+        writeDigits(n, count: count, endingAt: c.next)
+    }
+
+    /// The number of decimal digits of `n` (1 for 0), found by comparisons rather than divisions.
+    @inline(__always) static func digitCount(_ n: UInt64) -> Int {
+        var count = 1
+        var p: UInt64 = 10
+        while count < 20 && n >= p {
+            count += 1
+            p &*= 10
         }
-        m = n
-        var p = c.next + count
-        c.next = p
-        repeat {
-            p -= 1
-            p.initialize(to: UInt8(truncatingIfNeeded: m % 10) + 0x30)
-            m /= 10
-        } while m > 0
+        return count
+    }
+
+    /// Writes the last `count` decimal digits of `n` (leading zeros as needed) so that they end
+    /// just before `end`, two at a time.
+    @inline(__always) static func writeDigits(_ n: UInt64, count: Int, endingAt end: UnsafeMutablePointer<UInt8>) {
+        let pairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+        let table = pairs.utf8Start
+        var p = end
+        let first = end - count
+        var m = n
+        while p - first >= 2 {
+            let r = Int(m % 100)
+            m /= 100
+            p -= 2
+            p.initialize(to: table[2 * r])
+            (p + 1).initialize(to: table[2 * r + 1])
+        }
+        if p > first { (p - 1).initialize(to: UInt8(truncatingIfNeeded: m % 10) + 0x30) }
     }
 
     /// Appends a double as Swift prints it (shortest text that reads back the same: `41.15`,
@@ -77,6 +95,17 @@ public enum JSONWriter {
     /// Writes a double (see `appendDouble`).
     static func putDouble(_ v: Double, _ c: inout ByteCursor) {
         guard v.isFinite else { c.put(0x6E); c.put(0x75); c.put(0x6C); c.put(0x6C); return }
+        // Below 2^31 two decimals with six fraction digits are further apart than an ulp, so at
+        // most one of them reads back as v: when v * 10^6 finds it, that is the text (trimmed).
+        if abs(v) < 2_147_483_648 {
+            let scaled = v * 1_000_000
+            if case let whole = Int64(scaled), Double(whole) == scaled, Double(whole) / 1_000_000 == v {
+                var n = whole, digits = 6
+                while digits > 0 && n % 10 == 0 { n /= 10; digits -= 1 }
+                putDecimal(n, fractionDigits: digits, &c)
+                return
+            }
+        }
         // Fast path without a String: values that are exactly n / 10^d for a small d (money,
         // counts) print as n with a decimal point, which reads back as the same double.
         var scale = 1.0
@@ -99,12 +128,25 @@ public enum JSONWriter {
     /// Writes n / 10^d with exactly d fraction digits (at least one: `99.0`).
     static func putDecimal(_ n: Int64, fractionDigits d: Int, _ c: inout ByteCursor) {
         if n < 0 { c.put(0x2D) }
-        var unit: UInt64 = 1
-        for _ in 0..<d { unit *= 10 }
-        let m = n.magnitude
-        putDigits(m / unit, minimum: 1, &c)
-        c.put(0x2E)
-        if d == 0 { c.put(0x30) } else { putDigits(m % unit, minimum: d, &c) }
+        var m = n.magnitude
+        if d == 0 {
+            putDigits(m, minimum: 1, &c)
+            c.put(0x2E)
+            c.put(0x30)
+            return
+        }
+        // Backwards from the end: the d fraction digits, the point, then the whole part.
+        let wholeDigits = max(digitCount(m) - d, 1)
+        c.next += wholeDigits + 1 + d
+        var p = c.next
+        for _ in 0..<d {
+            p -= 1
+            p.initialize(to: UInt8(truncatingIfNeeded: m % 10) + 0x30)
+            m /= 10
+        }
+        p -= 1
+        p.initialize(to: 0x2E)
+        writeDigits(m, count: wholeDigits, endingAt: p)
     }
 
     /// Appends a number that is whole when it can be (`7`, not `7.0`): for key values.
