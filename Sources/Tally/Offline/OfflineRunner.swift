@@ -27,12 +27,18 @@ public final class OfflineRunner {
         op.onResults = { [unowned self] in
             do { try drain() } catch { outputError = error }
         }
+        op.resultSink = { [unowned self] r in
+            encoder.encodeLine(r, into: &output.buffer)
+            stats.emitted += 1
+            do { try output.flushIfFull() } catch { outputError = error }
+        }
     }
 
     /// Keeps at most `budget` bytes of window state in memory, spilling the rest to `store`
     /// (the live engine's spill, with a checkpoint whenever the state is over the budget).
     public func spill(to store: StateStore, budget: Int) {
         self.store = store
+        op.resultSink = nil  // a spilled window is written only once all its parts were read
         op.spillStore = store.spillStore(for: op)
         op.memoryBudget = budget
     }
@@ -68,6 +74,7 @@ public final class OfflineRunner {
             }
         }
         op.flushUpdates()
+        try drain()  // the updates before the final results that closing brings
         op.closeAll()
         if let outputError { throw outputError }
         try drain()

@@ -51,6 +51,14 @@ public struct ResultEncoder: Sendable {
         ByteCursor.append(to: &out, reserving: fixedBound + 6 * r.key.count) { put(r, &$0) }
     }
 
+    /// Appends the record of `r` and a newline (JSON Lines).
+    @inline(__always) public func encodeLine(_ r: WindowResult, into out: inout [UInt8]) {
+        ByteCursor.append(to: &out, reserving: fixedBound + 6 * r.key.count + 1) { c in
+            put(r, &c)
+            c.put(0x0A)
+        }
+    }
+
     /// Appends the records of `results`, each followed by a newline (JSON Lines).
     public func encodeLines(_ results: [WindowResult], into out: inout [UInt8]) {
         var bound = 0

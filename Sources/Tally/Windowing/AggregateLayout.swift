@@ -97,12 +97,21 @@ public struct AggregateLayout: Sendable {
 
     /// Output values, one per aggregate: counts as whole numbers, nil for null.
     public func values(_ acc: UnsafePointer<Double>) -> [Double?] {
-        columns.map { c in
+        var out: [Double?] = []
+        out.reserveCapacity(columns.count)
+        values(acc, into: &out)
+        return out
+    }
+
+    /// `values(acc)` written into `out`, whose storage is reused.
+    @inline(__always) func values(_ acc: UnsafePointer<Double>, into out: inout [Double?]) {
+        out.removeAll(keepingCapacity: true)
+        for c in columns {
             let n = acc[c.offset]
             switch c.kind {
-            case .countEvents, .countField: return n
-            case .sum, .min, .max: return n > 0 ? acc[c.offset + 1] : nil
-            case .avg: return n > 0 ? acc[c.offset + 1] / n : nil
+            case .countEvents, .countField: out.append(n)
+            case .sum, .min, .max: out.append(n > 0 ? acc[c.offset + 1] : nil)
+            case .avg: out.append(n > 0 ? acc[c.offset + 1] / n : nil)
             }
         }
     }

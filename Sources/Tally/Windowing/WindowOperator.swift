@@ -87,6 +87,12 @@ public final class WindowOperator {
     var nextCloseAt: Int64 = .min
     /// Emitted results not yet taken by the caller.
     public var results: [WindowResult] = []
+    /// When set, the final results of closing windows (not those of spilled windows, updates or
+    /// queries) go here as they are made instead of into `results`, in one reused value: the
+    /// offline runner writes them out at once, with no arrays made per result. The value is
+    /// valid during the call only.
+    public var resultSink: ((WindowResult) -> Void)?
+    var sinkResult = WindowResult(key: [], start: 0, end: 0, isFinal: true, values: [])
 
     /// An operator for `definition`, registering the fields it reads in `plan`.
     public init(_ definition: Definition, plan: inout FieldPlan) {
@@ -391,13 +397,13 @@ public final class WindowOperator {
             emitWindowWithSpill(start: start, isFinal: isFinal, onlyKeys: onlyKeys)
             return
         }
+        let direct = isFinal && onlyKeys == nil && resultSink != nil
         if size == slide {
             guard let accs = slices[start] else { return }
             accValues.withUnsafeBufferPointer { buf in
                 for a in accs where onlyKeys?.contains(accKey[Int(a)]) ?? true {
-                    results.append(WindowResult(
-                        key: key(accKey[Int(a)]), start: start, end: end, isFinal: isFinal,
-                        values: layout.values(buf.baseAddress! + Int(a) * layout.stride)))
+                    emit(key: accKey[Int(a)], start: start, end: end, isFinal: isFinal,
+                         values: buf.baseAddress! + Int(a) * layout.stride, direct: direct)
                 }
             }
             return
@@ -436,11 +442,27 @@ public final class WindowOperator {
         }
         combined.withUnsafeBufferPointer { buf in
             for (i, k) in order.enumerated() {
-                results.append(WindowResult(
-                    key: key(k), start: start, end: end, isFinal: isFinal,
-                    values: layout.values(buf.baseAddress! + i * stride)))
+                emit(key: k, start: start, end: end, isFinal: isFinal, values: buf.baseAddress! + i * stride, direct: direct)
             }
         }
+    }
+
+    /// One result of key `k` with the accumulator at `values`: to `resultSink` when `direct`,
+    /// else appended to `results`.
+    @inline(__always)
+    func emit(key k: Int32, start: Int64, end: Int64, isFinal: Bool, values: UnsafePointer<Double>, direct: Bool) {
+        guard direct, let sink = resultSink else {
+            results.append(WindowResult(key: key(k), start: start, end: end, isFinal: isFinal, values: layout.values(values)))
+            return
+        }
+        sinkResult.key.removeAll(keepingCapacity: true)
+        let o = Int(keyOffset[Int(k)])
+        sinkResult.key.append(contentsOf: keyArena[o..<(o + Int(keyLength[Int(k)]))])
+        layout.values(values, into: &sinkResult.values)
+        sinkResult.start = start
+        sinkResult.end = end
+        sinkResult.isFinal = isFinal
+        sink(sinkResult)
     }
 
     // MARK: update mode and queries
