@@ -110,6 +110,10 @@ final class BrokerMonitor: Sendable {
         do {
             let w = try consumer.queryWatermarks(topic: topic, partition: partition, timeout: .milliseconds(patience))
             logger.trace("broker probe: \(topic)[\(partition)] offsets \(w.low)..<\(w.high)")
+            // librdkafka updates its cluster id from metadata answers only, which it may not ask
+            // for again for minutes after a reconnect: a broker replaced on the same address
+            // (a new cluster, its logs started anew) would go unnoticed. Ask each time.
+            _ = try? consumer.partitions(of: topic, timeout: .milliseconds(patience))
             let id = consumer.clusterID()
             state.withLock { s in
                 s.probeStarted = nil
