@@ -27,8 +27,9 @@ for run in $(seq "$RUNS"); do
   for q in ${QUERIES:-tumbling hopping}; do
     out_topic=$(python3 -c "import json;print(json.load(open('bench/queries/$q.json'))['name'])")
     "$OUT/build/mockbroker" orders:4 "$out_topic:4" "$out_topic.dlq:1" > "$OUT/data/broker.addr" 2>/dev/null & BPID=$!
-    for _ in $(seq 100); do [ -s "$OUT/data/broker.addr" ] && break; sleep 0.1; done
+    for _ in $(seq 300); do [ -s "$OUT/data/broker.addr" ] && break; sleep 0.1; done
     BS=$(head -1 "$OUT/data/broker.addr")
+    [ -n "$BS" ] || { echo "the mock broker gave no address within 30 s" >&2; kill $BPID; exit 1; }
     kcat -P -b "$BS" -t orders -K $'\t' -X linger.ms=100 -X batch.num.messages=10000 \
          -X queue.buffering.max.messages=1000000 -X queue.buffering.max.kbytes=1048576 -l "$OUT/data/orders.tsv"
     rm -rf "$OUT/data/tally-state"
