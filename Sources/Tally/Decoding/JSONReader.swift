@@ -97,17 +97,19 @@ public struct JSONReader {
             // Eight plain ASCII bytes at a time: no quote, backslash, control byte or non-ASCII.
             // The lowest flagged byte is exact (a borrow can only flag bytes after a real one),
             // so the scan jumps straight to the first byte that needs a look.
-            while pos + 8 <= end {
-                let w = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
+            var p = pos
+            while p &+ 8 <= end {
+                let w = UnsafeRawPointer(base + p).loadUnaligned(as: UInt64.self)
                 let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
                 let q = w ^ (0x22 &* ones), b = w ^ (0x5C &* ones)
                 let special = (((q &- ones) & ~q) | ((b &- ones) & ~b) | ((w &- 0x20 &* ones) & ~w) | w) & highs
                 if special != 0 {
-                    pos += special.trailingZeroBitCount >> 3
+                    p &+= special.trailingZeroBitCount >> 3
                     break
                 }
-                pos += 8
+                p &+= 8
             }
+            pos = p
             guard pos < end else { throw fail(.unexpectedEnd) }
             let c = base[pos]
             if c == 0x22 {
@@ -248,73 +250,78 @@ public struct JSONReader {
     // MARK: numbers
 
     /// Reads a number at the current position (a `-` or digit), returning its nearest `Double`.
+    /// Works on a local position (`p`), stored back once or at a failure: the loops then keep it
+    /// in a register instead of writing the reader at every digit.
     @inline(__always) public mutating func readNumber() throws(JSONFailure) -> Double {
         let start = pos
+        var p = pos
         var negative = false
-        if base[pos] == 0x2D { negative = true; pos += 1 }
-        guard pos < end else { throw fail(.unexpectedEnd) }
+        if base[p] == 0x2D { negative = true; p &+= 1 }
+        guard p < end else { pos = p; throw fail(.unexpectedEnd) }
         var mantissa: UInt64 = 0
         var digits = 0  // significant digits accumulated into mantissa
         var dropped = false  // digits beyond 19 that did not fit
         var exponent = 0
-        let first = base[pos]
+        let first = base[p]
         if first == 0x30 {
-            pos += 1
-        } else if first >= 0x31 && first <= 0x39 {
-            while digits <= 11, end - pos >= 8, let eight = eightDigits(at: pos) {
-                mantissa = mantissa &* 100_000_000 &+ eight; digits += 8; pos += 8
+            p &+= 1
+        } else if first &- 0x31 < 9 {
+            while digits <= 11, end &- p >= 8, let eight = eightDigits(at: p) {
+                mantissa = mantissa &* 100_000_000 &+ eight; digits &+= 8; p &+= 8
             }
-            while pos < end, case let d = base[pos] &- 0x30, d < 10 {
-                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(d); digits += 1 } else {
-                    exponent += 1; dropped = dropped || d != 0
+            while p < end, case let d = base[p] &- 0x30, d < 10 {
+                if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(d); digits &+= 1 } else {
+                    exponent &+= 1; dropped = dropped || d != 0
                 }
-                pos += 1
+                p &+= 1
             }
         } else {
+            pos = p
             throw fail(.unexpectedByte)
         }
-        if pos < end && base[pos] == 0x2E {
-            pos += 1
-            guard pos < end else { throw fail(.unexpectedEnd) }
-            guard base[pos] &- 0x30 < 10 else { throw fail(.unexpectedByte) }
-            while mantissa != 0, digits <= 11, end - pos >= 8, let eight = eightDigits(at: pos) {
-                mantissa = mantissa &* 100_000_000 &+ eight; digits += 8; exponent -= 8; pos += 8
+        if p < end && base[p] == 0x2E {
+            p &+= 1
+            guard p < end else { pos = p; throw fail(.unexpectedEnd) }
+            guard base[p] &- 0x30 < 10 else { pos = p; throw fail(.unexpectedByte) }
+            while mantissa != 0, digits <= 11, end &- p >= 8, let eight = eightDigits(at: p) {
+                mantissa = mantissa &* 100_000_000 &+ eight; digits &+= 8; exponent &-= 8; p &+= 8
             }
-            while pos < end, case let d = base[pos] &- 0x30, d < 10 {
+            while p < end, case let d = base[p] &- 0x30, d < 10 {
                 if mantissa == 0 && d == 0 {
-                    exponent -= 1
+                    exponent &-= 1
                 } else if digits < 19 {
-                    mantissa = mantissa &* 10 &+ UInt64(d); digits += 1; exponent -= 1
+                    mantissa = mantissa &* 10 &+ UInt64(d); digits &+= 1; exponent &-= 1
                 } else {
                     dropped = dropped || d != 0
                 }
-                pos += 1
+                p &+= 1
             }
         }
         var explicitExponent = 0
-        if pos < end && (base[pos] | 0x20) == 0x65 {
-            pos += 1
-            guard pos < end else { throw fail(.unexpectedEnd) }
+        if p < end && (base[p] | 0x20) == 0x65 {
+            p &+= 1
+            guard p < end else { pos = p; throw fail(.unexpectedEnd) }
             var expNegative = false
-            if base[pos] == 0x2B || base[pos] == 0x2D {
-                expNegative = base[pos] == 0x2D
-                pos += 1
-                guard pos < end else { throw fail(.unexpectedEnd) }
+            if base[p] == 0x2B || base[p] == 0x2D {
+                expNegative = base[p] == 0x2D
+                p &+= 1
+                guard p < end else { pos = p; throw fail(.unexpectedEnd) }
             }
-            guard base[pos] &- 0x30 < 10 else { throw fail(.unexpectedByte) }
-            while pos < end, case let d = base[pos] &- 0x30, d < 10 {
-                if explicitExponent < 100_000 { explicitExponent = explicitExponent * 10 + Int(d) }
-                pos += 1
+            guard base[p] &- 0x30 < 10 else { pos = p; throw fail(.unexpectedByte) }
+            while p < end, case let d = base[p] &- 0x30, d < 10 {
+                if explicitExponent < 100_000 { explicitExponent = explicitExponent &* 10 &+ Int(d) }
+                p &+= 1
             }
             if expNegative { explicitExponent = -explicitExponent }
         }
-        exponent += explicitExponent
+        pos = p
+        exponent &+= explicitExponent
         // Clinger's fast path: exact when the mantissa fits in 53 bits and 10^|e| is exact.
         if !dropped && mantissa < (1 << 53) && exponent >= -22 && exponent <= 22 {
             var v = Double(mantissa)
-            var p = 1.0  // 10^|e| by repeated multiplication: exact up to 10^22
-            for _ in 0..<(exponent < 0 ? -exponent : exponent) { p *= 10 }
-            if exponent < 0 { v /= p } else { v *= p }
+            var scale = 1.0  // 10^|e| by repeated multiplication: exact up to 10^22
+            for _ in 0..<(exponent < 0 ? -exponent : exponent) { scale *= 10 }
+            if exponent < 0 { v /= scale } else { v *= scale }
             return negative ? -v : v
         }
         if mantissa == 0 && !dropped { return negative ? -0.0 : 0.0 }
@@ -343,28 +350,31 @@ public struct JSONReader {
     /// like `readNumber` it rejects one too large for a finite `Double`, but converts only then.
     @inline(__always) public mutating func skipNumber() throws(JSONFailure) {
         let start = pos
-        if base[pos] == 0x2D { pos += 1 }
-        guard pos < end else { throw fail(.unexpectedEnd) }
+        var p = pos
+        if base[p] == 0x2D { p &+= 1 }
+        guard p < end else { pos = p; throw fail(.unexpectedEnd) }
         var large = false
-        let first = base[pos]
+        let first = base[p]
         if first == 0x30 {
-            pos += 1
+            p &+= 1
         } else if first &- 0x31 < 9 {
-            let intStart = pos
-            while pos < end, base[pos] &- 0x30 < 10 { pos += 1 }
-            large = pos - intStart > 300
+            let intStart = p
+            while p < end, base[p] &- 0x30 < 10 { p &+= 1 }
+            large = p &- intStart > 300
         } else {
+            pos = p
             throw fail(.unexpectedByte)
         }
-        if pos < end && base[pos] == 0x2E {
-            pos += 1
-            guard pos < end else { throw fail(.unexpectedEnd) }
-            guard base[pos] &- 0x30 < 10 else { throw fail(.unexpectedByte) }
-            while pos < end, base[pos] &- 0x30 < 10 { pos += 1 }
+        if p < end && base[p] == 0x2E {
+            p &+= 1
+            guard p < end else { pos = p; throw fail(.unexpectedEnd) }
+            guard base[p] &- 0x30 < 10 else { pos = p; throw fail(.unexpectedByte) }
+            while p < end, base[p] &- 0x30 < 10 { p &+= 1 }
         }
-        if pos < end && (base[pos] | 0x20) == 0x65 {
+        if p < end && (base[p] | 0x20) == 0x65 {
             large = true  // an exponent: let the full conversion judge its range
         }
+        pos = p
         guard large else { return }
         pos = start
         _ = try readNumber()
