@@ -37,28 +37,41 @@ enum FastHash {
 
 /// An open-addressing hash table (linear probing, backward-shift deletion) from a 64-bit hash to
 /// an `Int32` entry id; the caller keeps the entries and says whether a candidate matches.
+///
+/// A slot is one word, the entry id beside the low 32 bits of its hash, so a probe reads one
+/// cache line, not one per array; the table is at most half full, which keeps probes for absent
+/// entries (every new key and accumulator) short.
 struct ProbeTable {
-    private(set) var slots: [Int32]  // entry id, or -1
-    private(set) var slotHashes: [UInt64]
+    private(set) var slots: [UInt64]
     private(set) var count = 0
     var mask: Int
+
+    static let empty = UInt64.max
 
     init(capacity: Int = 1024) {
         var c = 16
         while c < capacity { c <<= 1 }
-        slots = Array(repeating: -1, count: c)
-        slotHashes = Array(repeating: 0, count: c)
+        slots = Array(repeating: Self.empty, count: c)
         mask = c - 1
     }
 
+    @inline(__always) static func slot(_ entry: Int32, _ hash: UInt64) -> UInt64 {
+        hash << 32 | UInt64(UInt32(bitPattern: entry))
+    }
+
+    @inline(__always) static func entry(_ slot: UInt64) -> Int32 { Int32(truncatingIfNeeded: slot) }
+
     /// The entry with `hash` for which `matches` holds.
     @inline(__always) func find(_ hash: UInt64, _ matches: (Int32) -> Bool) -> Int32? {
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let e = slots[i]
-            if e < 0 { return nil }
-            if slotHashes[i] == hash && matches(e) { return e }
-            i = (i + 1) & mask
+        let tag = hash << 32
+        return slots.withUnsafeBufferPointer { s in
+            var i = Int(truncatingIfNeeded: hash) & mask
+            while true {
+                let v = s[i]
+                if v == Self.empty { return nil }
+                if v & 0xFFFF_FFFF_0000_0000 == tag, matches(Self.entry(v)) { return Self.entry(v) }
+                i = (i &+ 1) & mask
+            }
         }
     }
 
@@ -66,57 +79,61 @@ struct ProbeTable {
     /// reads of a group of lookups overlap instead of each waiting for memory (the value is
     /// meaningless; fold it into something kept, or the read is optimised away).
     @inline(__always) func touch(_ hash: UInt64) -> UInt64 {
-        let i = Int(truncatingIfNeeded: hash) & mask
-        return slotHashes[i] &+ UInt64(UInt32(bitPattern: slots[i]))
+        slots[Int(truncatingIfNeeded: hash) & mask]
     }
 
     /// Grows now, if needed, so that `total` entries fit without growing (slots touched before
     /// a group of inserts stay where they are).
     mutating func reserve(_ total: Int) {
-        while total * 4 > slots.count * 3 { grow() }
+        while total * 2 > slots.count { grow() }
     }
 
     /// Adds `entry` under `hash` (not already present).
     mutating func insert(_ entry: Int32, hash: UInt64) {
-        if (count + 1) * 4 > slots.count * 3 { grow() }
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while slots[i] >= 0 { i = (i + 1) & mask }
-        slots[i] = entry
-        slotHashes[i] = hash
+        if (count + 1) * 2 > slots.count { grow() }
+        let m = mask
+        slots.withUnsafeMutableBufferPointer { s in
+            var i = Int(truncatingIfNeeded: hash) & m
+            while s[i] != Self.empty { i = (i &+ 1) & m }
+            s[i] = Self.slot(entry, hash)
+        }
         count += 1
     }
 
     /// Removes `entry`, stored under `hash`.
     mutating func remove(_ entry: Int32, hash: UInt64) {
-        var i = Int(truncatingIfNeeded: hash) & mask
-        while slots[i] != entry {
-            if slots[i] < 0 { return }
-            i = (i + 1) & mask
-        }
-        // Backward shift: pull later entries of the run into the hole when their home allows it.
-        var j = i
-        while true {
-            j = (j + 1) & mask
-            if slots[j] < 0 { break }
-            let home = Int(truncatingIfNeeded: slotHashes[j]) & mask
-            let between = i <= j ? (home > i && home <= j) : (home > i || home <= j)
-            if !between {
-                slots[i] = slots[j]
-                slotHashes[i] = slotHashes[j]
-                i = j
+        let m = mask
+        let removed = slots.withUnsafeMutableBufferPointer { s -> Bool in
+            var i = Int(truncatingIfNeeded: hash) & m
+            while Self.entry(s[i]) != entry {
+                if s[i] == Self.empty { return false }
+                i = (i &+ 1) & m
             }
+            // Backward shift: pull later entries of the run into the hole when their home allows it.
+            var j = i
+            while true {
+                j = (j &+ 1) & m
+                let v = s[j]
+                if v == Self.empty { break }
+                let home = Int(truncatingIfNeeded: v >> 32) & m
+                let between = i <= j ? (home > i && home <= j) : (home > i || home <= j)
+                if !between {
+                    s[i] = v
+                    i = j
+                }
+            }
+            s[i] = Self.empty
+            return true
         }
-        slots[i] = -1
-        count -= 1
+        if removed { count -= 1 }
     }
 
     mutating func grow() {
-        let oldSlots = slots, oldHashes = slotHashes
-        let c = oldSlots.count * 2
-        slots = Array(repeating: -1, count: c)
-        slotHashes = Array(repeating: 0, count: c)
+        let old = slots
+        let c = old.count * 2
+        slots = Array(repeating: Self.empty, count: c)
         mask = c - 1
         count = 0
-        for (i, e) in oldSlots.enumerated() where e >= 0 { insert(e, hash: oldHashes[i]) }
+        for v in old where v != Self.empty { insert(Self.entry(v), hash: v >> 32) }
     }
 }
