@@ -6,6 +6,10 @@ import Darwin
 
 /// Reads a file descriptor as lines without copying each line: large reads into one buffer,
 /// each complete line handed out as a view into it. `\r\n` endings lose their `\r`.
+///
+/// A regular file is mapped instead of read (the kernel's copy into the buffer was ~10% of
+/// `tally test`), and the pages already read are given back as it goes, so the mapping does not
+/// add the file's size to the process's resident memory.
 public final class LineReader {
     let fd: Int32
     var buffer: UnsafeMutableRawPointer
@@ -24,6 +28,7 @@ public final class LineReader {
 
     /// Calls `body` with each line until the input ends; a read error throws.
     public func forEachLine(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if try forEachMappedLine(body) { return }
         while true {
             if let nl = memchr(buffer + start, 0x0A, end - start) {
                 let lineEnd = buffer.distance(to: nl)
@@ -39,6 +44,41 @@ public final class LineReader {
             }
             try fill()
         }
+    }
+
+    /// Bytes read between two returns of pages to the kernel.
+    static let releaseStep = 8 << 20
+
+    /// `forEachLine` over a mapping of the rest of a regular file; false (nothing read) when
+    /// `fd` is not one, or is empty from here, or cannot be mapped.
+    func forEachMappedLine(_ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        let offset = Int(lseek(fd, 0, SEEK_CUR))
+        let size = Int(st.st_size)
+        guard offset >= 0, size > offset,
+            let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED
+        else { return false }
+        defer { munmap(map, size) }
+        _ = madvise(map, size, MADV_SEQUENTIAL)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var released = 0  // bytes before this have been given back
+        var start = offset
+        while start < size {
+            let nl = memchr(map + start, 0x0A, size - start)
+            let lineEnd = nl.map { map.distance(to: $0) } ?? size
+            var stop = lineEnd
+            if stop > start && map.load(fromByteOffset: stop - 1, as: UInt8.self) == 0x0D { stop -= 1 }
+            try body(UnsafeRawBufferPointer(start: map + start, count: stop - start))
+            start = lineEnd + 1
+            if start - released >= Self.releaseStep {
+                let upTo = min(start, size) / page * page
+                _ = madvise(map + released, upTo - released, MADV_DONTNEED)
+                released = upTo
+            }
+        }
+        _ = lseek(fd, 0, SEEK_END)
+        return true
     }
 
     func fill() throws {

@@ -97,6 +97,7 @@ extension WindowOperator {
         keyTable.reserve(keys)
         keyArena.reserveCapacity(keyBytes)
         keyRefs.reserveCapacity(keys)
+        keyIdleSince.reserveCapacity(keys)
         keyLast.reserveCapacity(keys)
         keyHashes.reserveCapacity(keys)
         keyOffset.reserveCapacity(keys)

@@ -19,8 +19,9 @@ public final class WindowOperator {
 
     // Group keys, interned: key bytes ↔ index, with the number of live slices using each. A key
     // whose last accumulator is freed stays interned (idle, refs 0) for its next window, unless
-    // the state has a memory budget; idle keys are swept once they outnumber the live ones.
-    // Keys in `freeKeys` have refs -1.
+    // the state has a memory budget. Once idle keys outnumber the live ones, a sweep forgets
+    // those that were already idle at the sweep before (so not the keys of the window that just
+    // closed, most of which come back with the next one). Keys in `freeKeys` have refs -1.
     let hashSeed = FastHash.processSeed
     var keyTable = ProbeTable()
     var keyHashes: [UInt64] = []
@@ -35,6 +36,9 @@ public final class WindowOperator {
     var keyLast: [(slice: Int64, acc: Int32)] = []
     var freeKeys: [Int32] = []
     var idleKeys = 0
+    /// Per key, the sweep generation in which it last became idle.
+    var keyIdleSince: [Int32] = []
+    var sweepGeneration: Int32 = 0
     var keyScratch = KeyBuilder()
     /// Where `restore` folds the slots it touched, so that those reads are kept.
     var touchSink: UInt64 = 0
@@ -197,6 +201,7 @@ public final class WindowOperator {
         if let free = freeKeys.popLast() {
             k = free
             keyRefs[Int(k)] = 0
+            keyIdleSince[Int(k)] = sweepGeneration
             keyLast[Int(k)] = (.min, -1)
             keyHashes[Int(k)] = h
             keyOffset[Int(k)] = Int32(keyArena.count)
@@ -204,6 +209,7 @@ public final class WindowOperator {
         } else {
             k = Int32(keyOffset.count)
             keyRefs.append(0)
+            keyIdleSince.append(sweepGeneration)
             keyLast.append((.min, -1))
             keyHashes.append(h)
             keyOffset.append(Int32(keyArena.count))
@@ -372,6 +378,7 @@ public final class WindowOperator {
         keyRefs[Int(k)] -= 1
         if keyRefs[Int(k)] == 0 {
             idleKeys += 1
+            keyIdleSince[Int(k)] = sweepGeneration
             if memoryBudget != nil { forgetKey(k) }
         }
     }
@@ -385,9 +392,10 @@ public final class WindowOperator {
         freeKeys.append(k)
     }
 
-    /// Forgets every idle key.
+    /// Forgets the keys idle since before the last sweep.
     func sweepIdleKeys() {
-        for k in keyRefs.indices where keyRefs[k] == 0 { forgetKey(Int32(k)) }
+        for k in keyRefs.indices where keyRefs[k] == 0 && keyIdleSince[k] < sweepGeneration { forgetKey(Int32(k)) }
+        sweepGeneration &+= 1
     }
 
     /// Appends the results of window `[start, start + size)` for every key with data in it.
