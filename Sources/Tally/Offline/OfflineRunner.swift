@@ -66,7 +66,7 @@ public final class OfflineRunner {
                 writeDeadLetter(line, lineNumber: lineNumber, outcome: outcome, to: dl)
                 try dl.flushIfFull()
             }
-            if op.definition.emit == .update && stats.read % updateInterval == 0 { op.flushUpdates() }
+            if op.isUpdateMode && stats.read % updateInterval == 0 { op.flushUpdates() }
             if !op.results.isEmpty { try drain() }
             if let outputError { throw outputError }
             if let store, stats.read % 1024 == 0, op.isOverBudget {

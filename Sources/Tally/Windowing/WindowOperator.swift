@@ -16,6 +16,8 @@ public final class WindowOperator {
     let groupSlots: [Int]
     let timeSlot: Int
     let timeFormat: TimeSpec.Format?
+    /// `definition.emit == .update`, read per event without touching the definition.
+    public let isUpdateMode: Bool
 
     // Group keys, interned: key bytes ↔ index, with the number of live slices using each. A key
     // whose last accumulator is freed stays interned (idle, refs 0) for its next window, unless
@@ -108,6 +110,7 @@ public final class WindowOperator {
         groupSlots = definition.groupBy.map { plan.slot(for: $0) }
         timeSlot = definition.time.map { plan.slot(for: $0.field) } ?? -1
         timeFormat = definition.time?.format
+        isUpdateMode = definition.emit == .update
         layout = AggregateLayout(definition.aggregates, plan: &plan)
     }
 
@@ -173,7 +176,7 @@ public final class WindowOperator {
         accValues.withUnsafeMutableBufferPointer { buf in
             layout.update(buf.baseAddress! + Int(acc) * layout.stride, view)
         }
-        if definition.emit == .update && !dirty[Int(acc)] {
+        if isUpdateMode && !dirty[Int(acc)] {
             dirty[Int(acc)] = true
             dirtyList.append(acc)
         }
