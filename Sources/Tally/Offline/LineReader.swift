@@ -47,7 +47,7 @@ public final class LineReader {
     }
 
     /// Bytes read between two returns of pages to the kernel.
-    static let releaseStep = 8 << 20
+    static let releaseStep = 1 << 20
 
     /// `forEachLine` over a mapping of the rest of a regular file; false (nothing read) when
     /// `fd` is not one, or is empty from here, or cannot be mapped.
