@@ -19,7 +19,7 @@ public final class EventScanner {
     var scratch: [UInt8] = []
     var keyScratch: [UInt8] = []
     /// The keys met last time, per (trie node, position in its object): see `KeyCache`.
-    var keys: KeyCache
+    let keys: KeyCache
 
     /// A scanner for `plan`.
     public init(plan: FieldPlan) {

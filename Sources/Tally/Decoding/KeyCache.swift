@@ -14,10 +14,9 @@ struct KeyCache {
     /// Per entry: the cached length (0: empty) and the trie child the key names (-1: none).
     let length: UnsafeMutablePointer<Int>
     let child: UnsafeMutablePointer<Int>
-    let count: Int
 
     init(nodes: Int) {
-        count = max(nodes, 1) * Self.positions
+        let count = max(nodes, 1) * Self.positions
         bytes = .allocate(capacity: count * Self.width)
         bytes.initialize(repeating: 0, count: count * Self.width)
         length = .allocate(capacity: count)
