@@ -83,26 +83,8 @@ struct RunCommand: AsyncParsableCommand {
             for p in errors.problems { printError(p.description) }
             throw ExitCode(2)
         }
-        var broker: MockCluster? = nil
-        let bootstrap: String
-        if let given = self.bootstrap {
-            bootstrap = given
-        } else {
-            let cluster = try MockCluster()
-            var topics = Set<String>()
-            for d in definitions { topics.formUnion([d.source, d.output, d.deadLetter]) }
-            for t in topics.sorted() { try cluster.createTopic(t, partitions: partitions) }
-            broker = cluster
-            bootstrap = cluster.bootstrapServers
-            print("embedded broker: \(bootstrap)")
-            fflush(nil)  // scripts read the address while the engine runs
-        }
-        if let replay {
-            let sources = Array(Set(definitions.map(\.source))).sorted()
-            let n = try JSONLinesLoader.load(path: replay, topics: sources, keyField: nil, roundRobin: true, bootstrap: bootstrap)
-            logger.info("replayed \(n) events from \(replay) into \(sources.joined(separator: ", "))")
-        }
-        var config = EngineConfig(bootstrap: bootstrap)
+        // Every flag is checked before an embedded broker starts (and prints its address).
+        var config = EngineConfig(bootstrap: self.bootstrap ?? "")
         config.group = group
         config.statePath = state
         config.checkpointInterval = try duration(checkpointInterval, "--checkpoint-interval")
@@ -129,6 +111,26 @@ struct RunCommand: AsyncParsableCommand {
                 config.producerConfig[key] = value
                 config.consumerConfig[key] = value
             }
+        }
+        var broker: MockCluster? = nil
+        let bootstrap: String
+        if let given = self.bootstrap {
+            bootstrap = given
+        } else {
+            let cluster = try MockCluster()
+            var topics = Set<String>()
+            for d in definitions { topics.formUnion([d.source, d.output, d.deadLetter]) }
+            for t in topics.sorted() { try cluster.createTopic(t, partitions: partitions) }
+            broker = cluster
+            bootstrap = cluster.bootstrapServers
+            print("embedded broker: \(bootstrap)")
+            fflush(nil)  // scripts read the address while the engine runs
+        }
+        config.bootstrap = bootstrap
+        if let replay {
+            let sources = Array(Set(definitions.map(\.source))).sorted()
+            let n = try JSONLinesLoader.load(path: replay, topics: sources, keyField: nil, roundRobin: true, bootstrap: bootstrap)
+            logger.info("replayed \(n) events from \(replay) into \(sources.joined(separator: ", "))")
         }
         let engine: Engine
         do {

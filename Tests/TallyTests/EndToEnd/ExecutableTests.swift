@@ -22,4 +22,26 @@ import Testing
         #expect(!text.contains("libFoundation.so"), "links full Foundation: \(text)")
         #expect(!text.contains("_FoundationICU"), "links ICU: \(text)")
     }
+
+    /// Without `--bootstrap`, `tally run` starts a broker of its own: a flag that is wrong must
+    /// be reported before that, with no broker address printed and nothing started.
+    @Test(arguments: [
+        (["--memory-budget", "1KB"], "--memory-budget 1KB"),
+        (["--idle-timeout", "soon"], "--idle-timeout soon"),
+        (["--kafka-property", "=x"], "--kafka-property =x"),
+    ])
+    func aWrongFlagIsReportedBeforeTheEmbeddedBrokerStarts(flag: [String], message: String) async throws {
+        try await onOwnThread { try Self().aWrongFlagIsReportedBeforeTheEmbeddedBrokerStartsBody(flag, message) }
+    }
+
+    func aWrongFlagIsReportedBeforeTheEmbeddedBrokerStartsBody(_ flag: [String], _ message: String) throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("tally-flags-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let definition = TallyBinary.packageRoot.appendingPathComponent("queries/revenue_per_customer.json").path
+        let r = try TallyBinary.run(["run", "--queries", definition, "--state", state.path, "--http", "127.0.0.1:0"] + flag)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
+        #expect(!r.stdout.contains("embedded broker"), "stdout: \(r.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: state.path), "state folder created")
+    }
 }
