@@ -225,9 +225,12 @@ public final class WindowOperator {
     }
 
     /// The bytes of key `k`.
-    func key(_ k: Int32) -> [UInt8] {
+    func key(_ k: Int32) -> [UInt8] { Array(keyBytes(k)) }
+
+    /// The bytes of key `k`, in place in the arena.
+    @inline(__always) func keyBytes(_ k: Int32) -> ArraySlice<UInt8> {
         let o = Int(keyOffset[Int(k)])
-        return Array(keyArena[o..<(o + Int(keyLength[Int(k)]))])
+        return keyArena[o..<(o + Int(keyLength[Int(k)]))]
     }
 
     @inline(__always) func findKey(_ bytes: [UInt8], hash h: UInt64) -> Int32? {
@@ -251,9 +254,9 @@ public final class WindowOperator {
         var fresh: [UInt8] = []
         fresh.reserveCapacity(keyArena.count - keyGarbage)
         for k in keyOffset.indices where keyRefs[k] >= 0 {
-            let o = Int(keyOffset[k])
+            let bytes = keyBytes(Int32(k))
             keyOffset[k] = Int32(fresh.count)
-            fresh += keyArena[o..<(o + Int(keyLength[k]))]
+            fresh += bytes
         }
         keyArena = fresh
         keyGarbage = 0
@@ -408,13 +411,13 @@ public final class WindowOperator {
             emitWindowWithSpill(start: start, isFinal: isFinal, onlyKeys: onlyKeys)
             return
         }
-        let direct = isFinal && onlyKeys == nil && resultSink != nil
+        let sink = isFinal && onlyKeys == nil ? resultSink : nil
         if size == slide {
             guard let accs = slices[start] else { return }
             accValues.withUnsafeBufferPointer { buf in
                 for a in accs where onlyKeys?.contains(accKey[Int(a)]) ?? true {
                     emit(key: accKey[Int(a)], start: start, end: end, isFinal: isFinal,
-                         values: buf.baseAddress! + Int(a) * layout.stride, direct: direct)
+                         values: buf.baseAddress! + Int(a) * layout.stride, to: sink)
                 }
             }
             return
@@ -453,22 +456,21 @@ public final class WindowOperator {
         }
         combined.withUnsafeBufferPointer { buf in
             for (i, k) in order.enumerated() {
-                emit(key: k, start: start, end: end, isFinal: isFinal, values: buf.baseAddress! + i * stride, direct: direct)
+                emit(key: k, start: start, end: end, isFinal: isFinal, values: buf.baseAddress! + i * stride, to: sink)
             }
         }
     }
 
-    /// One result of key `k` with the accumulator at `values`: to `resultSink` when `direct`,
-    /// else appended to `results`.
+    /// One result of key `k` with the accumulator at `values`: to `sink` when given (the
+    /// `resultSink`), else appended to `results`.
     @inline(__always)
-    func emit(key k: Int32, start: Int64, end: Int64, isFinal: Bool, values: UnsafePointer<Double>, direct: Bool) {
-        guard direct, let sink = resultSink else {
+    func emit(key k: Int32, start: Int64, end: Int64, isFinal: Bool, values: UnsafePointer<Double>, to sink: ((WindowResult) -> Void)?) {
+        guard let sink else {
             results.append(WindowResult(key: key(k), start: start, end: end, isFinal: isFinal, values: layout.values(values)))
             return
         }
         sinkResult.key.removeAll(keepingCapacity: true)
-        let o = Int(keyOffset[Int(k)])
-        sinkResult.key.append(contentsOf: keyArena[o..<(o + Int(keyLength[Int(k)]))])
+        sinkResult.key.append(contentsOf: keyBytes(k))
         layout.values(values, into: &sinkResult.values)
         sinkResult.start = start
         sinkResult.end = end
