@@ -1,8 +1,13 @@
-/// One definition inside the live engine: its operator and encoder, its counters, the next offset
+/// One definition inside the live engine: its operators and encoder, its counters, the next offset
 /// it has to read from each partition of its source, and its final results since the last checkpoint.
+///
+/// Its state is held by `shards`, operators that each own the keys of some source partitions:
+/// today a single one owns every partition (a standalone instance, whatever partition a key's
+/// events arrive on); with scale-out each owned partition gets its own (docs/scale-out.md).
 final class DefinitionRuntime {
     let definition: Definition
-    let op: WindowOperator
+    /// The operators holding this definition's windows; never empty.
+    private(set) var shards: [WindowOperator]
     let encoder: ResultEncoder
     var stats = RunStats()
     /// Next offset per partition; -1 when nothing is stored yet.
@@ -22,9 +27,29 @@ final class DefinitionRuntime {
 
     init(_ definition: Definition, plan: inout FieldPlan) {
         self.definition = definition
-        op = WindowOperator(definition, plan: &plan)
+        let op = WindowOperator(definition, plan: &plan)
+        shards = [op]
         encoder = ResultEncoder(definition, layout: op.layout)
     }
+
+    /// The operator that owns the keys of source partition `p`.
+    @inline(__always) func shard(for p: Int) -> WindowOperator { shards[0] }
+
+    /// The watermark: every shard closes windows at the same one.
+    var watermark: Int64? { shards[0].watermark }
+
+    /// Start of the last window closed in every shard.
+    var closedThrough: Int64? {
+        var out: Int64? = nil
+        for op in shards {
+            guard let c = op.closedThrough else { return nil }
+            out = min(out ?? c, c)
+        }
+        return out
+    }
+
+    /// Whether any shard holds results not yet emitted.
+    var hasResults: Bool { shards.contains { !$0.results.isEmpty } }
 
     @inline(__always) func next(_ p: Int) -> Int64 { p < nextOffset.count ? nextOffset[p] : -1 }
 

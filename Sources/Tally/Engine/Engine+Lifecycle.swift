@@ -9,12 +9,14 @@ extension Engine {
         var slices = 0
         try lock.withLock {
             for rt in runtimes {
-                let r = try store.restore(rt.op)
-                rt.stats = r.stats
-                rt.published = r.stats
-                for (p, o) in r.offsets[rt.definition.source] ?? [:] { rt.setNext(Int(p), o) }
-                for (p, t) in r.watermarks { rt.op.watermarks.assign(p, now: now, restored: t) }
-                slices += r.slices
+                for op in rt.shards {
+                    let r = try store.restore(op)
+                    rt.stats = r.stats
+                    rt.published = r.stats
+                    for (p, o) in r.offsets[rt.definition.source] ?? [:] { rt.setNext(Int(p), o) }
+                    for (p, t) in r.watermarks { op.watermarks.assign(p, now: now, restored: t) }
+                    slices += r.slices
+                }
             }
             lastCheckpoint = store.lastCheckpoint()
         }
@@ -42,7 +44,7 @@ extension Engine {
                 let start = pipeline.lowestNext(p).map(KafkaOffset.init) ?? .beginning
                 assignment.append(TopicPartitionOffset(pipeline.topic, p, start))
                 for rt in pipeline.runtimes {
-                    rt.op.watermarks.assign(p, now: now)
+                    rt.shard(for: Int(p)).watermarks.assign(p, now: now)
                     if rt.next(Int(p)) >= 0 { rt.expect(Int(p), rt.next(Int(p))) }
                 }
             }
@@ -69,8 +71,10 @@ extension Engine {
         let started = Clock.now()
         try lock.withLock {
             for rt in runtimes where rt.definition.emit == .update {
-                rt.op.flushUpdates()
-                if !rt.op.results.isEmpty { try emit(rt) }
+                for op in rt.shards {
+                    op.flushUpdates()
+                    if !op.results.isEmpty { try emit(rt, op) }
+                }
             }
         }
         try output.drain()
@@ -95,12 +99,16 @@ extension Engine {
         // Gathered under the lock; written (and fsynced) by the writer, outside it, so that
         // queries go on meanwhile: they still see this checkpoint's closed results in
         // `pendingClosed` until the write is done.
-        let (prepared, closedCounts, commits) = try lock.withLock {
-            let parts = runtimes.map { rt in
-                StateStore.Part(
-                    op: rt.op, closed: output.takeClosed(rt.index),
-                    expireBefore: rt.op.watermark.map { $0 - config.retention },
-                    offsets: rt.offsets, stats: rt.stats)
+        let (prepared, closedCounts, commits) = lock.withLock {
+            let parts = runtimes.flatMap { rt in
+                let closed = output.takeClosed(rt.index)
+                return rt.shards.enumerated().map { i, op in
+                    // The definition's closed results, offsets and counters go with its first shard.
+                    StateStore.Part(
+                        op: op, closed: i == 0 ? closed : ClosedResultsBatch(),
+                        expireBefore: rt.watermark.map { $0 - config.retention },
+                        offsets: i == 0 ? rt.offsets : [:], stats: rt.stats)
+                }
             }
             var commits: [TopicPartitionOffset] = []
             for pipeline in pipelines {

@@ -22,7 +22,7 @@ extension Engine: QueryService {
     func status(_ rt: DefinitionRuntime) -> QueryStatus {
         QueryStatus(
             name: rt.definition.name, source: rt.definition.source,
-            windowJSON: DefinitionJSON.window(rt.definition.window), watermark: rt.op.watermark,
+            windowJSON: DefinitionJSON.window(rt.definition.window), watermark: rt.watermark,
             events: rt.stats.counted, filtered: rt.stats.filtered, late: rt.stats.late,
             rejectedBy: Dictionary(uniqueKeysWithValues: rt.stats.rejectedBy.map { ($0.key.rawValue, $0.value) }),
             lastCheckpoint: lastCheckpoint,
@@ -72,9 +72,9 @@ extension Engine: QueryService {
 
     /// First and last start of the retained closed windows within `from`...`to`, if any.
     func closedSpan(_ rt: DefinitionRuntime, from: Int64?, to: Int64?) -> (first: Int64, last: Int64)? {
-        guard let closed = rt.op.closedThrough else { return nil }
+        guard let closed = rt.closedThrough else { return nil }
         let slide = rt.definition.window.slide
-        let oldest = rt.op.watermark.map { $0 - config.retention } ?? closed
+        let oldest = rt.watermark.map { $0 - config.retention } ?? closed
         let last = min(to ?? closed, closed)
         // Without `from`, the latest windows only: one request reads at most a page of them.
         let earliest = from ?? (last - (Self.maxWindowsPerRequest - 1) * slide)
@@ -101,7 +101,9 @@ extension Engine: QueryService {
             }
         }
         for r in rt.pendingClosed where r.key == key { add(r.start, r.values, final: true) }
-        for r in rt.op.openWindows(key: key, from: from, to: to) { add(r.start, r.values, final: false) }
+        for op in rt.shards {
+            for r in op.openWindows(key: key, from: from, to: to) { add(r.start, r.values, final: false) }
+        }
         return byStart.keys.sorted().map { byStart[$0]! }
     }
 }

@@ -52,9 +52,11 @@ public final class Engine: @unchecked Sendable {
             path: config.statePath, definitions: definitions, reset: config.resetState, memoryBudget: config.memoryBudget,
             deferCompactions: true)
         for rt in runtimes {
-            // Parts spilled by an earlier run are read whatever the budget is now.
-            rt.op.spillStore = store.spillStore(for: rt.op)
-            rt.op.memoryBudget = config.memoryBudget.map { $0 / definitions.count }
+            for op in rt.shards {
+                // Parts spilled by an earlier run are read whatever the budget is now.
+                op.spillStore = store.spillStore(for: op)
+                op.memoryBudget = config.memoryBudget.map { $0 / definitions.count / rt.shards.count }
+            }
         }
         var consumerConfig = config.consumerConfig
         consumerConfig["bootstrap.servers"] = config.bootstrap
@@ -92,9 +94,11 @@ public final class Engine: @unchecked Sendable {
         defer { probe.stop() }
         output.start()
         for rt in runtimes {
-            // A window combined from spilled parts is handed over in chunks as it is read.
-            rt.op.onResults = { [unowned self, unowned rt] in
-                do { try emit(rt) } catch { if deferredError == nil { deferredError = error } }
+            for op in rt.shards {
+                // A window combined from spilled parts is handed over in chunks as it is read.
+                op.onResults = { [unowned self, unowned rt, unowned op] in
+                    do { try emit(rt, op) } catch { if deferredError == nil { deferredError = error } }
+                }
             }
         }
         lock.withLock { healthStatus = HealthStatus(status: "ok", ready: true) }
@@ -143,8 +147,10 @@ public final class Engine: @unchecked Sendable {
         try lock.withLock {
             for message in batch { try process(message, now: now) }
             for rt in runtimes {
-                rt.op.refreshWatermark(now: now, idleTimeout: config.idleTimeout)
-                if !rt.op.results.isEmpty { try emit(rt) }
+                for op in rt.shards {
+                    op.refreshWatermark(now: now, idleTimeout: config.idleTimeout)
+                    if !op.results.isEmpty { try emit(rt, op) }
+                }
             }
         }
         if let deferredError { throw deferredError }
@@ -157,7 +163,7 @@ public final class Engine: @unchecked Sendable {
         }
         metrics.publish(runtimes)
         // Over the memory budget, the checkpoint comes early: it is where accumulators spill.
-        if now >= nextCheckpoint || runtimes.contains(where: { $0.op.isOverBudget }) {
+        if now >= nextCheckpoint || runtimes.contains(where: { $0.shards.contains(where: \.isOverBudget) }) {
             try checkpoint()
             nextCheckpoint = Clock.now() + config.checkpointInterval
         }
@@ -201,11 +207,12 @@ public final class Engine: @unchecked Sendable {
                 let expected = rt.takeExpected(p)
                 if expected >= 0 && m.offset > expected { reportGap(rt, partition: m.partition, expected: expected, got: m.offset) }
                 rt.setNext(p, m.offset + 1)
+                let op = rt.shard(for: p)
                 let outcome: EventOutcome
                 switch scan {
-                case .object: outcome = rt.op.process(view, partition: m.partition, recordTime: rt.op.usesRecordTime ? m.timestamp : nil, now: now)
-                case .notAnObject: rt.op.reject(partition: m.partition, now: now); outcome = .rejected(.notAnObject)
-                case .invalid: rt.op.reject(partition: m.partition, now: now); outcome = .rejected(.invalidJSON)
+                case .object: outcome = op.process(view, partition: m.partition, recordTime: op.usesRecordTime ? m.timestamp : nil, now: now)
+                case .notAnObject: op.reject(partition: m.partition, now: now); outcome = .rejected(.notAnObject)
+                case .invalid: op.reject(partition: m.partition, now: now); outcome = .rejected(.invalidJSON)
                 }
                 rt.stats.record(outcome)
                 switch outcome {
@@ -213,7 +220,7 @@ public final class Engine: @unchecked Sendable {
                 case .rejected(let r): try deadLetter(rt, m, reason: r.rawValue)
                 default: break
                 }
-                if !rt.op.results.isEmpty { try emit(rt) }
+                if !op.results.isEmpty { try emit(rt, op) }
             }
         }
     }
@@ -267,14 +274,14 @@ public final class Engine: @unchecked Sendable {
         try consumer.assign(pipelines.flatMap { pl in pl.partitions.map { TopicPartitionOffset(pl.topic, $0, .beginning) } })
     }
 
-    /// Hands the definition's new results to the output stage, keeping the final ones visible
-    /// to queries until the checkpoint that stores them.
-    func emit(_ rt: DefinitionRuntime) throws {
+    /// Hands the new results of one of the definition's shards to the output stage, keeping the
+    /// final ones visible to queries until the checkpoint that stores them.
+    func emit(_ rt: DefinitionRuntime, _ op: WindowOperator) throws {
         // A window combined from spilled parts that could not all be read is not sent.
         if let failure = store.spillFailure() { throw EngineError(failure) }
-        for r in rt.op.results where r.isFinal { rt.pendingClosed.append(r) }
-        rt.stats.emitted += rt.op.results.count
-        try output.submit(rt.index, &rt.op.results)
+        for r in op.results where r.isFinal { rt.pendingClosed.append(r) }
+        rt.stats.emitted += op.results.count
+        try output.submit(rt.index, &op.results)
     }
 
     func deadLetter(_ rt: DefinitionRuntime, _ m: KafkaMessage, reason: String) throws {

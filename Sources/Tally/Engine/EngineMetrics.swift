@@ -62,13 +62,14 @@ final class EngineMetrics: @unchecked Sendable {
                 m.rejectedBy[reason]!.increment(by: Int64(n - p.rejectedBy[reason, default: 0]))
             }
             rt.published = s
-            m.windowsOpen.record(rt.op.liveAccumulators)
-            m.stateBytes.record(rt.op.estimatedBytes)
-            if rt.op.evictedTotal > rt.publishedEvictions {
-                m.evicted.increment(by: Int64(rt.op.evictedTotal - rt.publishedEvictions))
-                rt.publishedEvictions = rt.op.evictedTotal
+            m.windowsOpen.record(rt.shards.reduce(0) { $0 + $1.liveAccumulators })
+            m.stateBytes.record(rt.shards.reduce(0) { $0 + $1.estimatedBytes })
+            let evicted = rt.shards.reduce(0) { $0 + $1.evictedTotal }
+            if evicted > rt.publishedEvictions {
+                m.evicted.increment(by: Int64(evicted - rt.publishedEvictions))
+                rt.publishedEvictions = evicted
             }
-            if let w = rt.op.watermark { m.watermark.record(w) }
+            if let w = rt.watermark { m.watermark.record(w) }
         }
     }
 
