@@ -102,3 +102,15 @@ public struct WatermarkTracker: Sendable {
         if let w { current = max(current ?? w, w) }
     }
 }
+
+/// One `WatermarkTracker` shared by the operators of a definition's shards (one per owned
+/// partition with scale-out): each shard reports its partition's times to it and closes windows
+/// at its value, so every shard closes a window at the same watermark one operator over all the
+/// partitions would.
+public final class SharedWatermark {
+    /// The tracker; mutated in place through the reference.
+    public var tracker = WatermarkTracker()
+
+    /// A tracker with no partitions.
+    public init() {}
+}

@@ -86,8 +86,13 @@ public final class WindowOperator {
     public var onResults: (() -> Void)?
     public var resultChunk = 4096
 
-    /// The per-partition watermark.
-    public var watermarks = WatermarkTracker()
+    /// The per-partition watermark, shared with the definition's other shards, if any.
+    public let sharedWatermark: SharedWatermark
+    /// The per-partition watermark (the shared tracker).
+    public var watermarks: WatermarkTracker {
+        get { sharedWatermark.tracker }
+        _modify { yield &sharedWatermark.tracker }
+    }
     /// Start of the last window that has closed (every window starting at or before it is closed).
     public internal(set) var closedThrough: Int64?
     var nextCloseAt: Int64 = .min
@@ -100,9 +105,11 @@ public final class WindowOperator {
     public var resultSink: ((WindowResult) -> Void)?
     var sinkResult = WindowResult(key: [], start: 0, end: 0, isFinal: true, values: [])
 
-    /// An operator for `definition`, registering the fields it reads in `plan`.
-    public init(_ definition: Definition, plan: inout FieldPlan) {
+    /// An operator for `definition`, registering the fields it reads in `plan`; a shard of a
+    /// definition passes the watermark it shares with the definition's other shards.
+    public init(_ definition: Definition, plan: inout FieldPlan, watermark: SharedWatermark = SharedWatermark()) {
         self.definition = definition
+        sharedWatermark = watermark
         size = definition.window.size
         slide = definition.window.slide
         grace = definition.window.grace
@@ -147,9 +154,9 @@ public final class WindowOperator {
             time = recordTime
         }
         if let time {
-            if let w = watermarks.observe(partition, time: time, now: now), w >= nextCloseAt { advance(to: w) }
+            if let w = sharedWatermark.tracker.observe(partition, time: time, now: now), w >= nextCloseAt { advance(to: w) }
         } else {
-            watermarks.touch(partition, now: now)
+            sharedWatermark.tracker.touch(partition, now: now)
         }
         // 2. where
         for f in filters where !f.holds(view) { return .filtered }
@@ -189,7 +196,7 @@ public final class WindowOperator {
 
     /// Rejects an event that could not be scanned (not JSON, not an object), noting the activity.
     public func reject(partition: Int32 = 0, now: Int64 = 0) {
-        watermarks.touch(partition, now: now)
+        sharedWatermark.tracker.touch(partition, now: now)
     }
 
     @inline(__always) func internKey() -> Int32 {
