@@ -48,8 +48,12 @@ final class DefinitionRuntime {
         return out
     }
 
-    /// Whether any shard holds results not yet emitted.
-    var hasResults: Bool { shards.contains { !$0.results.isEmpty } }
+    /// The one shard, for the state store, which keeps a definition's state as one shard until
+    /// shard column families come with group mode (docs/scale-out.md).
+    var soleShard: WindowOperator {
+        precondition(shards.count == 1, "the state store keeps one shard per definition")
+        return shards[0]
+    }
 
     @inline(__always) func next(_ p: Int) -> Int64 { p < nextOffset.count ? nextOffset[p] : -1 }
 

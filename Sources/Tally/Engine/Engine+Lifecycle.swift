@@ -9,14 +9,13 @@ extension Engine {
         var slices = 0
         try lock.withLock {
             for rt in runtimes {
-                for op in rt.shards {
-                    let r = try store.restore(op)
-                    rt.stats = r.stats
-                    rt.published = r.stats
-                    for (p, o) in r.offsets[rt.definition.source] ?? [:] { rt.setNext(Int(p), o) }
-                    for (p, t) in r.watermarks { op.watermarks.assign(p, now: now, restored: t) }
-                    slices += r.slices
-                }
+                let op = rt.soleShard
+                let r = try store.restore(op)
+                rt.stats = r.stats
+                rt.published = r.stats
+                for (p, o) in r.offsets[rt.definition.source] ?? [:] { rt.setNext(Int(p), o) }
+                for (p, t) in r.watermarks { op.watermarks.assign(p, now: now, restored: t) }
+                slices += r.slices
             }
             lastCheckpoint = store.lastCheckpoint()
         }
@@ -100,15 +99,11 @@ extension Engine {
         // queries go on meanwhile: they still see this checkpoint's closed results in
         // `pendingClosed` until the write is done.
         let (prepared, closedCounts, commits) = lock.withLock {
-            let parts = runtimes.flatMap { rt in
-                let closed = output.takeClosed(rt.index)
-                return rt.shards.enumerated().map { i, op in
-                    // The definition's closed results, offsets and counters go with its first shard.
-                    StateStore.Part(
-                        op: op, closed: i == 0 ? closed : ClosedResultsBatch(),
-                        expireBefore: rt.watermark.map { $0 - config.retention },
-                        offsets: i == 0 ? rt.offsets : [:], stats: rt.stats)
-                }
+            let parts = runtimes.map { rt in
+                StateStore.Part(
+                    op: rt.soleShard, closed: output.takeClosed(rt.index),
+                    expireBefore: rt.watermark.map { $0 - config.retention },
+                    offsets: rt.offsets, stats: rt.stats)
             }
             var commits: [TopicPartitionOffset] = []
             for pipeline in pipelines {

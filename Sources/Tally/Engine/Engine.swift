@@ -52,11 +52,9 @@ public final class Engine: @unchecked Sendable {
             path: config.statePath, definitions: definitions, reset: config.resetState, memoryBudget: config.memoryBudget,
             deferCompactions: true)
         for rt in runtimes {
-            for op in rt.shards {
-                // Parts spilled by an earlier run are read whatever the budget is now.
-                op.spillStore = store.spillStore(for: op)
-                op.memoryBudget = config.memoryBudget.map { $0 / definitions.count / rt.shards.count }
-            }
+            // Parts spilled by an earlier run are read whatever the budget is now.
+            rt.soleShard.spillStore = store.spillStore(for: rt.soleShard)
+            rt.soleShard.memoryBudget = config.memoryBudget.map { $0 / definitions.count }
         }
         var consumerConfig = config.consumerConfig
         consumerConfig["bootstrap.servers"] = config.bootstrap
