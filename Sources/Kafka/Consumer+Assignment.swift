@@ -23,6 +23,16 @@ extension Consumer {
         recorder.setStartOffsets(offsets)
     }
 
+    /// Handlers that run inside a rebalance, during `poll`, on the polling thread: `assigned`
+    /// before new partitions are assigned, returning where they start (so no message is fetched
+    /// from anywhere else first; its offsets win over `setStartOffsets`); `revoked` before
+    /// partitions are taken away. The events still come with the poll's messages.
+    public func setRebalanceHandlers(
+        assigned: (@Sendable ([TopicPartition]) -> [TopicPartitionOffset])?, revoked: (@Sendable ([TopicPartition]) -> Void)?
+    ) {
+        recorder.setHandlers(assigned: assigned, revoked: revoked)
+    }
+
     /// The partitions currently assigned to this consumer.
     public func assignment() throws -> [TopicPartition] {
         var pointer: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?

@@ -53,11 +53,21 @@ extension Producer {
         }
     }
 
-    /// Queues one message from byte arrays; see the buffer-pointer variant.
+    /// Queues one message from byte arrays; see the buffer-pointer variant. A nil `value` is a
+    /// null value: a tombstone, which a compacted topic uses to forget the key.
     public func produce(
-        topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8],
+        topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
         headers: [(String, [UInt8])] = []
     ) throws {
+        guard let value else {
+            let null = UnsafeRawBufferPointer(start: nil, count: 0)
+            if let key {
+                try key.withUnsafeBytes { try produce(topic: topic, partition: partition, key: $0, value: null, headers: headers) }
+            } else {
+                try produce(topic: topic, partition: partition, key: nil, value: null, headers: headers)
+            }
+            return
+        }
         try value.withUnsafeBytes { valueBytes in
             if let key {
                 try key.withUnsafeBytes {

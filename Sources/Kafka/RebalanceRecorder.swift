@@ -13,6 +13,21 @@ final class RebalanceRecorder: @unchecked Sendable {
     /// drops the message it had just dequeued.)
     private var pollArray: UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>?
     private var startOffsets: [TopicPartition: KafkaOffset] = [:]
+    /// Called with newly assigned partitions before they are assigned; returns where they start.
+    private var assignmentHandler: (@Sendable ([TopicPartition]) -> [TopicPartitionOffset])?
+    /// Called with revoked partitions before they are unassigned.
+    private var revocationHandler: (@Sendable ([TopicPartition]) -> Void)?
+
+    /// Sets the handlers that run inside the rebalance itself (on the thread that polls, during
+    /// the poll): one decides where newly assigned partitions start, one lets revoked ones go.
+    func setHandlers(
+        assigned: (@Sendable ([TopicPartition]) -> [TopicPartitionOffset])?, revoked: (@Sendable ([TopicPartition]) -> Void)?
+    ) {
+        lock.withLock {
+            assignmentHandler = assigned
+            revocationHandler = revoked
+        }
+    }
 
     /// Where newly assigned partitions start; others use the committed offset.
     func setStartOffsets(_ offsets: [TopicPartitionOffset]) {
@@ -60,6 +75,11 @@ final class RebalanceRecorder: @unchecked Sendable {
         var failure: KafkaError?
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            // The handler runs outside the lock: it may take long (a state restore).
+            if let handler = lock.withLock({ assignmentHandler }) {
+                let chosen = handler(partitions)
+                lock.withLock { for o in chosen { startOffsets[o.topicPartition] = o.offset } }
+            }
             lock.withLock {
                 for i in 0..<Int(list.pointee.cnt) {
                     let tp = partitions[i]
@@ -78,6 +98,7 @@ final class RebalanceRecorder: @unchecked Sendable {
             }
             record(failure.map { .failed($0.description) } ?? .assigned(partitions))
         case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            if let handler = lock.withLock({ revocationHandler }) { handler(partitions) }
             if cooperative {
                 failure = rd_kafka_incremental_unassign(rk, list).map {
                     KafkaError("revoke partitions", consuming: $0)

@@ -56,6 +56,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Partitions of each topic the embedded broker creates.")
     var partitions = 4
 
+    @Flag(help: ArgumentHelp(
+        "Share the source partitions with the other instances of --group (Kafka's group protocol); each owned partition's state also goes to the topic <group>-<definition>-changelog, which must exist with as many partitions as the source. Sources must be keyed by the group key."))
+    var scaleOut = false
+
     @Option(help: ArgumentHelp(
         "A librdkafka property KEY=VALUE for both Kafka clients (repeatable); prefix the key with producer. or consumer. for one of them.",
         valueName: "key=value"))
@@ -91,6 +95,7 @@ struct RunCommand: AsyncParsableCommand {
         config.idleTimeout = try duration(idleTimeout, "--idle-timeout")
         config.retention = try duration(retention, "--retention")
         config.resetState = Set(resetState)
+        config.scaleOut = scaleOut
         if let memoryBudget {
             guard let bytes = ByteSize.memoryBudget(memoryBudget) else {
                 throw ValidationError("--memory-budget \(memoryBudget): \(ByteSize.memoryBudgetExpected)")
@@ -120,6 +125,7 @@ struct RunCommand: AsyncParsableCommand {
             let cluster = try MockCluster()
             var topics = Set<String>()
             for d in definitions { topics.formUnion([d.source, d.output, d.deadLetter]) }
+            if scaleOut { topics.formUnion(definitions.map { "\(self.group)-\($0.name)-changelog" }) }
             for t in topics.sorted() { try cluster.createTopic(t, partitions: partitions) }
             broker = cluster
             bootstrap = cluster.bootstrapServers

@@ -1,4 +1,5 @@
 import Kafka
+import Synchronization
 import Testing
 
 @Test func subscribingConsumerReceivesAllPartitionsAsAssignedEvent() throws {
@@ -71,4 +72,31 @@ private let quickGroup = ["session.timeout.ms": "6000", "heartbeat.interval.ms":
     }
     #expect(offsets == [15, 16, 17, 18, 19])
     #expect(assignedBeforeMessages)
+}
+
+@Test func theAssignmentHandlerDecidesWhereAssignedPartitionsStart() throws {
+    let env = try TestCluster(partitions: 2)
+    let producer = try env.producer()
+    for p in Int32(0)..<2 {
+        for i in 0..<20 { try producer.produce(topic: env.topic, partition: p, key: nil, value: [UInt8(i)]) }
+    }
+    try producer.flush(timeout: .seconds(10))
+    let consumer = try env.consumer(group: "handler")
+    let seen = Mutex<[TopicPartition]>([])
+    consumer.setRebalanceHandlers(
+        assigned: { partitions in
+            seen.withLock { $0 += partitions }
+            // Partition 0 from offset 12, partition 1 from 17.
+            return partitions.map { TopicPartitionOffset($0.topic, $0.partition, KafkaOffset($0.partition == 0 ? 12 : 17)) }
+        },
+        revoked: nil)
+    try consumer.subscribe([env.topic])
+    var offsets: [Int32: [Int64]] = [:]
+    try pollUntil(consumer) { batch in
+        for m in batch where m.error == nil && !m.isPartitionEOF { offsets[m.partition, default: []].append(m.offset) }
+        return offsets[0, default: []].count >= 8 && offsets[1, default: []].count >= 3
+    }
+    #expect(Set(seen.withLock { $0 }) == [TopicPartition(env.topic, 0), TopicPartition(env.topic, 1)])
+    #expect(offsets[0] == Array(12..<20))
+    #expect(offsets[1] == Array(17..<20), "no message from before the handler's offset: nothing was fetched from elsewhere first")
 }

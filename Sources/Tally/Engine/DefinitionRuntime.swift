@@ -6,8 +6,17 @@
 /// events arrive on); with scale-out each owned partition gets its own (docs/scale-out.md).
 final class DefinitionRuntime {
     let definition: Definition
-    /// The operators holding this definition's windows; never empty.
+    /// The operators holding this definition's windows: one standalone; in group mode one per
+    /// owned partition (none before the first assignment).
     private(set) var shards: [WindowOperator]
+    /// Group mode: a shard per owned source partition.
+    let isSharded: Bool
+    /// Group mode: per partition, its shard's index in `shards` (-1: not owned).
+    private var shardIndex: [Int] = []
+    /// Group mode: per shard, the partition it owns.
+    private(set) var shardPartitions: [Int32] = []
+    /// The watermark every shard of this definition closes windows at.
+    let sharedWatermark = SharedWatermark()
     let encoder: ResultEncoder
     var stats = RunStats()
     /// Next offset per partition; -1 when nothing is stored yet.
@@ -25,18 +34,51 @@ final class DefinitionRuntime {
     /// Evictions already published to metrics.
     var publishedEvictions = 0
 
-    init(_ definition: Definition, plan: inout FieldPlan) {
+    init(_ definition: Definition, plan: inout FieldPlan, sharded: Bool = false) {
         self.definition = definition
-        let op = WindowOperator(definition, plan: &plan)
-        shards = [op]
+        isSharded = sharded
+        let op = WindowOperator(definition, plan: &plan, watermark: sharedWatermark)
+        shards = sharded ? [] : [op]
         encoder = ResultEncoder(definition, layout: op.layout)
     }
 
-    /// The operator that owns the keys of source partition `p`.
-    @inline(__always) func shard(for p: Int) -> WindowOperator { shards[0] }
+    /// The operator that owns the keys of source partition `p` (in group mode, an owned one).
+    @inline(__always) func shard(for p: Int) -> WindowOperator {
+        isSharded ? shards[shardIndex[p]] : shards[0]
+    }
+
+    /// Group mode: the shard of partition `p`, nil when this instance does not own it.
+    func ownedShard(_ p: Int32) -> WindowOperator? {
+        Int(p) < shardIndex.count && shardIndex[Int(p)] >= 0 ? shards[shardIndex[Int(p)]] : nil
+    }
+
+    /// Group mode: a new, empty shard for partition `p`, registering its fields in `plan` (the
+    /// topic's, where they are already: the scanner stays as it is).
+    func addShard(_ p: Int32, plan: inout FieldPlan) -> WindowOperator {
+        precondition(isSharded && ownedShard(p) == nil, "a shard per owned partition")
+        let op = WindowOperator(definition, plan: &plan, watermark: sharedWatermark)
+        while shardIndex.count <= Int(p) { shardIndex.append(-1) }
+        shardIndex[Int(p)] = shards.count
+        shards.append(op)
+        shardPartitions.append(p)
+        return op
+    }
+
+    /// Group mode: forgets the shard of partition `p` (revoked), and the partition's offsets.
+    func removeShard(_ p: Int32) {
+        guard ownedShard(p) != nil else { return }
+        let i = shardIndex[Int(p)]
+        shards.remove(at: i)
+        shardPartitions.remove(at: i)
+        shardIndex[Int(p)] = -1
+        for (j, q) in shardPartitions.enumerated() { shardIndex[Int(q)] = j }
+        sharedWatermark.tracker.revoke(p)
+        setNext(Int(p), -1)
+        _ = takeExpected(Int(p))
+    }
 
     /// The watermark: every shard closes windows at the same one.
-    var watermark: Int64? { shards[0].watermark }
+    var watermark: Int64? { sharedWatermark.watermark }
 
     /// Start of the last window closed in every shard.
     var closedThrough: Int64? {
@@ -51,7 +93,7 @@ final class DefinitionRuntime {
     /// The one shard, for the state store, which keeps a definition's state as one shard until
     /// shard column families come with group mode (docs/scale-out.md).
     var soleShard: WindowOperator {
-        precondition(shards.count == 1, "the state store keeps one shard per definition")
+        precondition(!isSharded && shards.count == 1, "the state store keeps one shard per definition")
         return shards[0]
     }
 
@@ -93,13 +135,17 @@ final class TopicPipeline {
     /// delivers a lower one within an assignment unless the log was truncated or recreated.
     var position: [Int64] = []
 
-    init(topic: String, definitions: [Definition]) {
+    /// The fields its definitions read (group mode registers each new shard's fields here).
+    var plan = FieldPlan()
+
+    init(topic: String, definitions: [Definition], sharded: Bool = false) {
         self.topic = topic
         var plan = FieldPlan()
         var runtimes: [DefinitionRuntime] = []
-        for d in definitions { runtimes.append(DefinitionRuntime(d, plan: &plan)) }
+        for d in definitions { runtimes.append(DefinitionRuntime(d, plan: &plan, sharded: sharded)) }
         self.runtimes = runtimes
         scanner = EventScanner(plan: plan)
+        self.plan = plan
     }
 
     @inline(__always) func position(_ p: Int) -> Int64 { p < position.count ? position[p] : -1 }

@@ -9,6 +9,12 @@ extension Engine {
         var slices = 0
         try lock.withLock {
             for rt in runtimes {
+                guard !config.scaleOut else {
+                    // Group mode: shards are read as their partitions are assigned.
+                    rt.stats = try store.stats(rt.definition.name)
+                    rt.published = rt.stats
+                    continue
+                }
                 let op = rt.soleShard
                 let r = try store.restore(op)
                 rt.stats = r.stats
@@ -98,23 +104,47 @@ extension Engine {
         // Gathered under the lock; written (and fsynced) by the writer, outside it, so that
         // queries go on meanwhile: they still see this checkpoint's closed results in
         // `pendingClosed` until the write is done.
-        let (prepared, closedCounts, commits) = lock.withLock {
-            let parts = runtimes.map { rt in
-                StateStore.Part(
-                    op: rt.soleShard, closed: output.takeClosed(rt.index),
-                    expireBefore: rt.watermark.map { $0 - config.retention },
-                    offsets: rt.offsets, stats: rt.stats)
+        let (prepared, closedCounts, commits) = try lock.withLock {
+            let parts = runtimes.flatMap { rt in
+                let closed = output.takeClosed(rt.index)
+                let expireBefore = rt.watermark.map { $0 - config.retention }
+                guard config.scaleOut else {
+                    return [StateStore.Part(op: rt.soleShard, closed: closed, expireBefore: expireBefore, offsets: rt.offsets, stats: rt.stats)]
+                }
+                // Group mode: a part per shard, with its changelog; the definition's closed
+                // results go with the first (a definition with no shard has none).
+                return zip(rt.shards, rt.shardPartitions).enumerated().map { i, shard in
+                    StateStore.Part(
+                        op: shard.0, shard: shard.1, closed: i == 0 ? closed : ClosedResultsBatch(), expireBefore: expireBefore,
+                        offsets: [rt.definition.source: rt.next(Int(shard.1)) >= 0 ? [shard.1: rt.next(Int(shard.1))] : [:]],
+                        stats: rt.stats, changelog: true)
+                }
             }
             var commits: [TopicPartitionOffset] = []
-            for pipeline in pipelines {
+            // Group mode commits nothing: a commit during a rebalance can cost the assignment
+            // (docs/scale-out.md), and the offsets that count are in the shards' state.
+            for pipeline in pipelines where !config.scaleOut {
                 for p in pipeline.partitions {
                     if let low = pipeline.lowestNext(p) { commits.append(TopicPartitionOffset(pipeline.topic, p, KafkaOffset(low))) }
                 }
             }
-            return (store.prepare(parts, at: now), runtimes.map(\.pendingClosed.count), commits)
+            return (try store.prepare(parts, at: now), runtimes.map(\.pendingClosed.count), commits)
         }
         let preparedAt = Clock.nowMicros()
         writer.submit { [self] in
+            // Group mode: the shards' changelogs are acknowledged before the local state is
+            // written, so local state is never ahead of its changelog.
+            if !prepared.changelogs.isEmpty {
+                for log in prepared.changelogs {
+                    let topic = changelogTopic(log.definition)
+                    for record in log.records {
+                        let m = record.encode(checkpoint: log.checkpoint)
+                        try producer.produce(topic: topic, partition: log.partition, key: m.key, value: m.value, headers: m.headers)
+                    }
+                }
+                try producer.flush(timeout: .milliseconds(config.flushTimeout))
+                FailPoint.hit("checkpoint.changelog")
+            }
             try store.write(prepared)
             FailPoint.hit("checkpoint.written")
             logger.debug("checkpoint: \(prepared.count) state entries, \(Clock.now() - started) ms (\(now - started) ms waiting for the producer, \((preparedAt - now * 1000) / 1000) ms preparing under the engine lock)")

@@ -36,6 +36,12 @@ public final class Engine: @unchecked Sendable {
     let metrics: EngineMetrics
     /// A failure of an emit the operator asked for in the middle of a window (see `onResults`).
     var deferredError: (any Error)?
+    /// Group mode: the consumer properties a changelog reader starts from.
+    var changelogConfig: [String: String] = [:]
+    /// Group mode: reads shards' changelogs (made when first needed).
+    var changelogReader: ChangelogReader?
+    /// Group mode: a failure of a rebalance handler, thrown at the rebalance's event.
+    var rebalanceFailure: (any Error)?
 
     /// Opens the state (refusing incompatible definitions), restores it, and connects to Kafka.
     public init(definitions: [Definition], config: EngineConfig, logger: Logger) throws {
@@ -43,7 +49,7 @@ public final class Engine: @unchecked Sendable {
         self.logger = logger
         var byTopic: [String: [Definition]] = [:]
         for d in definitions { byTopic[d.source, default: []].append(d) }
-        pipelines = byTopic.keys.sorted().map { TopicPipeline(topic: $0, definitions: byTopic[$0]!) }
+        pipelines = byTopic.keys.sorted().map { TopicPipeline(topic: $0, definitions: byTopic[$0]!, sharded: config.scaleOut) }
         for p in pipelines { pipelineByTopic[p.topic] = p }
         runtimes = pipelines.flatMap(\.runtimes)
         for (i, rt) in runtimes.enumerated() { rt.index = i }
@@ -51,7 +57,7 @@ public final class Engine: @unchecked Sendable {
         store = try StateStore(
             path: config.statePath, definitions: definitions, reset: config.resetState, memoryBudget: config.memoryBudget,
             deferCompactions: true)
-        for rt in runtimes {
+        for rt in runtimes where !config.scaleOut {
             // Parts spilled by an earlier run are read whatever the budget is now.
             rt.soleShard.spillStore = store.spillStore(for: rt.soleShard)
             rt.soleShard.memoryBudget = config.memoryBudget.map { $0 / definitions.count }
@@ -59,7 +65,12 @@ public final class Engine: @unchecked Sendable {
         var consumerConfig = config.consumerConfig
         consumerConfig["bootstrap.servers"] = config.bootstrap
         consumerConfig["group.id"] = config.group
+        if config.scaleOut && consumerConfig["partition.assignment.strategy"] == nil {
+            // Partitions that stay are not revoked at each rebalance (docs/scale-out.md).
+            consumerConfig["partition.assignment.strategy"] = "cooperative-sticky"
+        }
         consumer = try Consumer(config: consumerConfig)
+        changelogConfig = consumerConfig
         var producerConfig = config.producerConfig
         producerConfig["bootstrap.servers"] = config.bootstrap
         // Every checkpoint waits for the producer to flush: a short linger keeps that wait short.
@@ -83,21 +94,16 @@ public final class Engine: @unchecked Sendable {
         FailPoint.hit("startup")
         try restore()
         FailPoint.hit("restored")
-        try assignPartitions()
+        if config.scaleOut { try joinGroup() } else { try assignPartitions() }
         let probe = BrokerMonitor(
-            consumer: consumer, topic: pipelines[0].topic, partition: pipelines[0].partitions[0],
+            consumer: consumer, topic: pipelines[0].topic, partition: 0,
             interval: config.brokerProbeInterval, logger: logger)
         probe.start()
         monitor.withLock { $0 = probe }
         defer { probe.stop() }
         output.start()
         for rt in runtimes {
-            for op in rt.shards {
-                // A window combined from spilled parts is handed over in chunks as it is read.
-                op.onResults = { [unowned self, unowned rt, unowned op] in
-                    do { try emit(rt, op) } catch { if deferredError == nil { deferredError = error } }
-                }
-            }
+            for op in rt.shards { forwardResults(rt, op) }
         }
         lock.withLock { healthStatus = HealthStatus(status: "ok", ready: true) }
         nextCheckpoint = Clock.now() + config.checkpointInterval
@@ -142,8 +148,15 @@ public final class Engine: @unchecked Sendable {
         let batch = try consumer.poll(maxMessages: config.batchSize, timeout: .milliseconds(50))
         let now = Clock.now()
         if batch.count > 0 { FailPoint.hit("polled") }
+        // Group mode: assignment changes come between the messages, and are handled there.
+        var first = 0
+        for (index, event) in batch.rebalances {
+            try lock.withLock { for i in first..<index { try process(batch[i], now: now) } }
+            try rebalanced(event)
+            first = index
+        }
         try lock.withLock {
-            for message in batch { try process(message, now: now) }
+            for i in first..<batch.count { try process(batch[i], now: now) }
             for rt in runtimes {
                 for op in rt.shards {
                     op.refreshWatermark(now: now, idleTimeout: config.idleTimeout)
@@ -194,6 +207,8 @@ public final class Engine: @unchecked Sendable {
             return
         }
         guard let pipeline = pipeline(of: m.topic) else { return }
+        // Group mode: a message of a partition no longer owned (fetched before its revocation).
+        if config.scaleOut && pipeline.runtimes[0].ownedShard(m.partition) == nil { return }
         let p = Int(m.partition)
         let position = pipeline.position(p)
         if position >= 0 && m.offset < position { offsetsWentBack(pipeline, partition: m.partition, from: position, to: m.offset) }
@@ -220,6 +235,13 @@ public final class Engine: @unchecked Sendable {
                 }
                 if !op.results.isEmpty { try emit(rt, op) }
             }
+        }
+    }
+
+    /// Lets `op` hand over a window combined from spilled parts in chunks, as it is read.
+    func forwardResults(_ rt: DefinitionRuntime, _ op: WindowOperator) {
+        op.onResults = { [unowned self, unowned rt, unowned op] in
+            do { try emit(rt, op) } catch { if deferredError == nil { deferredError = error } }
         }
     }
 
@@ -269,7 +291,9 @@ public final class Engine: @unchecked Sendable {
                 }
             }
         }
-        try consumer.assign(pipelines.flatMap { pl in pl.partitions.map { TopicPartitionOffset(pl.topic, $0, .beginning) } })
+        let positions = pipelines.flatMap { pl in pl.partitions.map { TopicPartitionOffset(pl.topic, $0, .beginning) } }
+        // Group mode moves the owned partitions; the group keeps the assignment.
+        if config.scaleOut { try consumer.seek(positions) } else { try consumer.assign(positions) }
     }
 
     /// Hands the new results of one of the definition's shards to the output stage, keeping the

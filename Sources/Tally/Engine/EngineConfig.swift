@@ -23,6 +23,10 @@ public struct EngineConfig: Sendable {
     public var memoryBudget: Int?
     /// Most messages taken per poll.
     public var batchSize = 20_000
+    /// Group mode (`tally run --scale-out`): instances with the same `group` share the source
+    /// partitions through Kafka's group protocol; each owned partition is a shard whose state also
+    /// goes to the changelog topic `<group>-<definition>-changelog` (docs/scale-out.md).
+    public var scaleOut = false
     /// Extra librdkafka consumer properties.
     public var consumerConfig: [String: String] = [:]
     /// Extra librdkafka producer properties.

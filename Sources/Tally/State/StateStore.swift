@@ -123,13 +123,13 @@ public final class StateStore {
     func discard(_ name: String) throws(StateError) {
         try wrap("reset \(name)") { () throws(RocksDBError) in
             if db.columnFamily(named: "q_\(name)") != nil { try db.dropColumnFamily(named: "q_\(name)") }
-            _ = try db.createColumnFamily(named: "q_\(name)")
-            for p in ["offset/\(name)/", "wm/\(name)/"] {
-                let from = Array(p.utf8)
-                var to = from
-                to[to.count - 1] += 1
-                try db.deleteRange(meta, from: from, to: to, sync: true)
+            // Its shards (group mode): column families `q_<name>#<partition>` and their entries.
+            for cf in db.columnFamilyNames where cf.hasPrefix("q_\(name)#") { try db.dropColumnFamily(named: cf) }
+            for p in ["offset/\(name)#", "wm/\(name)#", "closed/\(name)#", "spillseq/\(name)#", "size/\(name)#", "clog/\(name)#"] {
+                try deletePrefix(p)
             }
+            _ = try db.createColumnFamily(named: "q_\(name)")
+            for p in ["offset/\(name)/", "wm/\(name)/"] { try deletePrefix(p) }
             // Whole keys: a range from "closed/a" would also take "closed/ab".
             for k in ["closed/\(name)", "stats/\(name)", "fp/\(name)", "spillseq/\(name)", "size/\(name)"] {
                 try db.delete(meta, Array(k.utf8), sync: true)
@@ -157,11 +157,96 @@ public final class StateStore {
         public var slices = 0
         /// Slices with spilled parts (left in the store, read when needed).
         public var spilledSlices = 0
+        /// The id of the checkpoint whose changelog marker this shard's state matches (group mode).
+        public var changelogCheckpoint: UInt64?
     }
 
     /// The reader of `op`'s spilled parts, which the operator needs whenever it has any.
     public func spillStore(for op: WindowOperator) -> any SpillStore {
         StoredSpill(db: db, family: families[op.definition.name]!, name: op.definition.name, parts: spillParts, stride: op.layout.stride)
+    }
+
+    /// The reader of the spilled parts of `op`, the shard of source partition `shard` (group mode).
+    public func spillStore(for op: WindowOperator, shard: Int32) throws(StateError) -> any SpillStore {
+        let name = Self.stateName(op.definition.name, shard)
+        return StoredSpill(db: db, family: try family(op.definition.name, shard: shard), name: name, parts: spillParts, stride: op.layout.stride)
+    }
+
+    /// The name a shard's state goes by in `_meta` keys: the definition's name, or
+    /// `<name>#<partition>` for the shard of one source partition (group mode).
+    public static func stateName(_ definition: String, _ shard: Int32?) -> String {
+        shard.map { "\(definition)#\($0)" } ?? definition
+    }
+
+    /// The column family of a shard's slices and spilled parts: the definition's own, or one per
+    /// shard in group mode (`q_<name>#<partition>`, created when first needed), so that a shard
+    /// can be dropped, or rebuilt from its changelog, on its own.
+    func family(_ definition: String, shard: Int32?) throws(StateError) -> ColumnFamily {
+        guard let shard else { return families[definition]! }
+        let cf = "q_\(Self.stateName(definition, shard))"
+        if let f = db.columnFamily(named: cf) { return f }
+        return try wrap("create \(cf)") { () throws(RocksDBError) in try db.createColumnFamily(named: cf) }
+    }
+
+    /// Drops a shard's stored state (group mode): its column family and `_meta` entries.
+    public func dropShard(_ definition: String, shard: Int32) throws(StateError) {
+        let name = Self.stateName(definition, shard)
+        try wrap("drop shard \(name)") { () throws(RocksDBError) in
+            if db.columnFamily(named: "q_\(name)") != nil { try db.dropColumnFamily(named: "q_\(name)") }
+            for p in ["offset/\(name)/", "wm/\(name)/"] { try deletePrefix(p) }
+            for k in Self.shardKeys(name) { try db.delete(meta, Array(k.utf8), sync: true) }
+        }
+    }
+
+    /// A definition's stored outcome counters.
+    public func stats(_ definition: String) throws(StateError) -> RunStats {
+        let key = "stats/\(definition)"
+        return try wrap("read \(key)") { () throws(RocksDBError) in
+            try db.get(meta, Array(key.utf8)).flatMap { RunStats(encoded: $0) } ?? RunStats()
+        }
+    }
+
+    /// The id of the changelog checkpoint the stored state of a shard matches (group mode), nil
+    /// when it has none.
+    public func shardCheckpoint(_ definition: String, shard: Int32) throws(StateError) -> UInt64? {
+        let key = "clog/\(Self.stateName(definition, shard))"
+        return try wrap("read \(key)") { () throws(RocksDBError) in
+            try db.get(meta, Array(key.utf8)).flatMap(StateKeys.int).map { UInt64(bitPattern: $0) }
+        }
+    }
+
+    /// Replaces a shard's stored state with what its changelog holds (group mode): `entries` in
+    /// its column family, and the marker's offset, watermark, closing position and spill number.
+    public func replaceShard(
+        _ definition: String, source: String, shard: Int32, entries: [(key: [UInt8], value: [UInt8])], marker: ChangelogMarker?
+    ) throws(StateError) {
+        try dropShard(definition, shard: shard)
+        let family = try self.family(definition, shard: shard)
+        let name = Self.stateName(definition, shard)
+        let batch = WriteBatch()
+        try wrap("rebuild shard \(name)") { () throws(RocksDBError) in
+            for e in entries { try batch.put(family, e.key, e.value) }
+            if let m = marker {
+                if m.nextOffset >= 0 { try batch.put(meta, Array("offset/\(name)/\(source)/\(shard)".utf8), StateKeys.int(m.nextOffset)) }
+                if let w = m.watermark { try batch.put(meta, Array("wm/\(name)/\(shard)".utf8), StateKeys.int(w)) }
+                if let c = m.closedThrough { try batch.put(meta, Array("closed/\(name)".utf8), StateKeys.int(c)) }
+                try batch.put(meta, Array("spillseq/\(name)".utf8), StateKeys.int(m.spillSequence))
+                try batch.put(meta, Array("clog/\(name)".utf8), StateKeys.int(Int64(bitPattern: m.checkpoint)))
+            }
+            try db.write(batch, sync: true)
+        }
+    }
+
+    /// The whole-key `_meta` entries of one shard's state.
+    static func shardKeys(_ name: String) -> [String] {
+        ["closed/\(name)", "spillseq/\(name)", "size/\(name)", "clog/\(name)"]
+    }
+
+    func deletePrefix(_ prefix: String) throws(RocksDBError) {
+        let from = Array(prefix.utf8)
+        var to = from
+        to[to.count - 1] += 1
+        try db.deleteRange(meta, from: from, to: to, sync: true)
     }
 
     /// The first failed read of spilled parts: windows read since are incomplete, so the engine
@@ -189,11 +274,13 @@ public final class StateStore {
         try wrap("resume compactions") { () throws(RocksDBError) in try db.resumeAutoCompactions() }
     }
 
-    /// Reads a definition's state, putting its accumulators back into `op`.
-    public func restore(_ op: WindowOperator) throws(StateError) -> Restored {
-        let name = op.definition.name
+    /// Reads a definition's state (or, with `shard`, the state of its shard of that source
+    /// partition), putting its accumulators back into `op`.
+    public func restore(_ op: WindowOperator, shard: Int32? = nil) throws(StateError) -> Restored {
+        let definition = op.definition.name
+        let name = Self.stateName(definition, shard)
         var r = Restored()
-        let family = families[name]!
+        let family = try self.family(definition, shard: shard)
         do {
             // RocksDB is read on another thread, chunk by chunk, while this one rebuilds the tables.
             let width = op.layout.stride * 8
@@ -227,7 +314,8 @@ public final class StateStore {
                 if parts.count == 3, let p = Int32(parts[2]), let t = StateKeys.int(Array(v)) { r.watermarks[p] = t }
             }
             if let c = try db.get(meta, Array("closed/\(name)".utf8)) { r.closedThrough = StateKeys.int(c) }
-            if let s = try db.get(meta, Array("stats/\(name)".utf8)) { r.stats = RunStats(encoded: s) ?? RunStats() }
+            if let s = try db.get(meta, Array("stats/\(definition)".utf8)) { r.stats = RunStats(encoded: s) ?? RunStats() }
+            if let c = try db.get(meta, Array("clog/\(name)".utf8)), let id = StateKeys.int(c) { r.changelogCheckpoint = UInt64(bitPattern: id) }
             op.restore(closedThrough: r.closedThrough)
             let spilled = try spilledSlices(family)
             let sequence = try db.get(meta, Array("spillseq/\(name)".utf8)).flatMap(StateKeys.int) ?? 0
@@ -241,10 +329,12 @@ public final class StateStore {
         return r
     }
 
-    /// What one definition contributes to a checkpoint.
+    /// What one definition (or one shard of it) contributes to a checkpoint.
     public struct Part {
         /// The operator (its changes are drained into the batch).
         public var op: WindowOperator
+        /// The source partition whose shard `op` is (group mode); nil for a definition's only operator.
+        public var shard: Int32?
         /// Final results emitted since the last checkpoint, retained for queries.
         public var closed: ClosedResultsBatch
         /// Closed results whose window started before this leave the store.
@@ -253,15 +343,34 @@ public final class StateStore {
         public var offsets: [String: [Int32: Int64]]
         /// Outcome counters.
         public var stats: RunStats
+        /// Whether the shard's changes also go to its changelog (group mode), as `Prepared.changelogs`.
+        public var changelog = false
 
         /// Makes one.
-        public init(op: WindowOperator, closed: ClosedResultsBatch, expireBefore: Int64?, offsets: [String: [Int32: Int64]], stats: RunStats) {
+        public init(
+            op: WindowOperator, shard: Int32? = nil, closed: ClosedResultsBatch, expireBefore: Int64?,
+            offsets: [String: [Int32: Int64]], stats: RunStats, changelog: Bool = false
+        ) {
             self.op = op
+            self.shard = shard
             self.closed = closed
             self.expireBefore = expireBefore
             self.offsets = offsets
             self.stats = stats
+            self.changelog = changelog
         }
+    }
+
+    /// One shard's changes in a checkpoint, as its changelog records (the marker last).
+    public struct ShardChangelog: Sendable {
+        /// The definition's name.
+        public var definition: String
+        /// The shard's source partition: the changelog partition the records go to.
+        public var partition: Int32
+        /// The checkpoint's id, in every record's header.
+        public var checkpoint: UInt64
+        /// The changes in order, then the marker.
+        public var records: [ChangelogRecord]
     }
 
     /// A checkpoint gathered and not yet written: the entries only. Sorting them and building
@@ -275,6 +384,9 @@ public final class StateStore {
         var ranges: [(family: ColumnFamily, from: [UInt8], to: [UInt8])] = []
         /// Whether it evicts accumulators: reads of spilled parts wait until it is written.
         var hasSpill = false
+        /// The changes of the parts that have a changelog: to be produced, and acknowledged by
+        /// the broker, before this checkpoint is written.
+        public var changelogs: [ShardChangelog] = []
         /// The number of state entries it writes.
         public var count: Int { familyPuts.reduce(0) { $0 + $1.entries.count } + metaPuts.count + deletes.count + ranges.count }
     }
@@ -283,49 +395,83 @@ public final class StateStore {
     /// synced WriteBatch. Returns the number of state entries written.
     @discardableResult
     public func checkpoint(_ parts: [Part], at now: Int64) throws(StateError) -> Int {
-        let prepared = prepare(parts, at: now)
+        let prepared = try prepare(parts, at: now)
         try write(prepared)
         return prepared.count
     }
 
     /// Gathers one checkpoint from the parts (draining their operators' changes) without
     /// writing it, so that the caller can write it without holding its own lock.
-    public func prepare(_ parts: [Part], at now: Int64) -> Prepared {
+    public func prepare(_ parts: [Part], at now: Int64) throws(StateError) -> Prepared {
         var prepared = Prepared()
         for part in parts {
-            let name = part.op.definition.name
-            let family = families[name]!
+            let definition = part.op.definition.name
+            let name = Self.stateName(definition, part.shard)
+            let family = try self.family(definition, shard: part.shard)
+            let checkpointID = UInt64.random(in: 0...UInt64.max)  // never reused, even after a crash
+            var records: [ChangelogRecord] = []
+            let logged = part.changelog
             var entries = EntryBuffer()
             part.op.drainChanges(
                 put: { key, slice, values in
                     entries.append(key: { StateKeys.appendSlice(key: key, start: slice, to: &$0) }, value: { StateKeys.appendDoubles(values, to: &$0) })
+                    if logged { records.append(.put(key: StateKeys.slice(key: key, start: slice), value: Self.doubles(values))) }
                 },
-                delete: { key, slice in prepared.deletes.append((family, StateKeys.slice(key: key, start: slice))) },
-                spill: { key, slice, part, values in
-                    entries.append(key: { StateKeys.appendSpill(key: key, slice: slice, part: part, to: &$0) }, value: { StateKeys.appendDoubles(values, to: &$0) })
+                delete: { key, slice in
+                    let k = StateKeys.slice(key: key, start: slice)
+                    prepared.deletes.append((family, k))
+                    if logged { records.append(.delete(key: k)) }
+                },
+                spill: { key, slice, spillPart, values in
+                    entries.append(key: { StateKeys.appendSpill(key: key, slice: slice, part: spillPart, to: &$0) }, value: { StateKeys.appendDoubles(values, to: &$0) })
                     prepared.hasSpill = true
+                    if logged { records.append(.put(key: StateKeys.spill(key: key, slice: slice, part: spillPart), value: Self.doubles(values))) }
                 },
                 dropSpilled: { slice in
                     prepared.ranges.append((family, StateKeys.spillPrefix(slice: slice), StateKeys.spillPrefix(slice: slice + 1)))
+                    if logged { records.append(.dropSpilled(slice: slice)) }
                 })
             prepared.metaPuts.append((Array("spillseq/\(name)".utf8), StateKeys.int(part.op.spillSequence)))
             let size = part.op.residentSize
             prepared.metaPuts.append((Array("size/\(name)".utf8), [size.accumulators, size.keys, size.keyBytes].flatMap { StateKeys.int(Int64($0)) }))
-            for e in part.closed.entries() { entries.append(key: { $0 += e.key }, value: { $0 += e.blob }) }
             prepared.familyPuts.append((family, entries))
+            // Closed results are the definition's, whichever shard closed them.
+            if part.closed.count > 0 {
+                var closed = EntryBuffer()
+                for e in part.closed.entries() { closed.append(key: { $0 += e.key }, value: { $0 += e.blob }) }
+                prepared.familyPuts.append((families[definition]!, closed))
+            }
             if let cutoff = part.expireBefore {
-                prepared.ranges.append((family, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff)))
+                prepared.ranges.append((families[definition]!, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff)))
             }
             for (topic, partitions) in part.offsets {
                 for (p, o) in partitions { prepared.metaPuts.append((Array("offset/\(name)/\(topic)/\(p)".utf8), StateKeys.int(o))) }
             }
-            for (p, t) in part.op.watermarks.partitionTimes { prepared.metaPuts.append((Array("wm/\(name)/\(p)".utf8), StateKeys.int(t))) }
+            let times = part.op.watermarks.partitionTimes
+            for (p, t) in times where part.shard == nil || part.shard == p {
+                prepared.metaPuts.append((Array("wm/\(name)/\(p)".utf8), StateKeys.int(t)))
+            }
             if let c = part.op.closedThrough { prepared.metaPuts.append((Array("closed/\(name)".utf8), StateKeys.int(c))) }
-            prepared.metaPuts.append((Array("stats/\(name)".utf8), part.stats.encoded()))
+            prepared.metaPuts.append((Array("stats/\(definition)".utf8), part.stats.encoded()))
+            if logged, let shard = part.shard {
+                let marker = ChangelogMarker(
+                    checkpoint: checkpointID, nextOffset: part.offsets[part.op.definition.source]?[shard] ?? -1,
+                    watermark: times[shard], closedThrough: part.op.closedThrough, spillSequence: part.op.spillSequence)
+                records.append(.marker(marker))
+                prepared.changelogs.append(ShardChangelog(definition: definition, partition: shard, checkpoint: checkpointID, records: records))
+                prepared.metaPuts.append((Array("clog/\(name)".utf8), StateKeys.int(Int64(bitPattern: checkpointID))))
+            }
         }
         prepared.metaPuts.append((Array("checkpoint".utf8), StateKeys.int(now)))
         if prepared.hasSpill { spillParts.prepared() }
         return prepared
+    }
+
+    static func doubles(_ values: UnsafeBufferPointer<Double>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(values.count * 8)
+        StateKeys.appendDoubles(values, to: &out)
+        return out
     }
 
     /// Writes a prepared checkpoint in one synced write.
@@ -342,7 +488,13 @@ public final class StateStore {
             for r in prepared.ranges { try batch.deleteRange(r.family, from: r.from, to: r.to) }
             for (family, entries) in prepared.familyPuts {
                 try entries.forEachSorted { key, value throws(RocksDBError) in
-                    try batch.put(family, key, value)
+                    // A window's closed results may come in several checkpoints (shards that
+                    // close it in different turns): a bucket written before keeps its entries.
+                    if key.first == StateKeys.closedPrefix, let earlier = try db.get(family, Array(key)) {
+                        try batch.put(family, Array(key), earlier + Array(value))
+                    } else {
+                        try batch.put(family, key, value)
+                    }
                     bytes += key.count + value.count + 16
                 }
             }

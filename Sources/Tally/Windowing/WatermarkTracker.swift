@@ -33,6 +33,10 @@ public struct WatermarkTracker: Sendable {
             maxTime[p] = restored ?? Self.none
             lastActivity[p] = now
             idle[p] = false
+            // The one case where the watermark may go back: a partition that joins (scale-out
+            // hands one over) holds it back like any other. Windows already closed stay closed
+            // in their operators; those of the joining partition's shard close as it catches up.
+            current = nil
         }
         recompute()
     }
@@ -113,4 +117,7 @@ public final class SharedWatermark {
 
     /// A tracker with no partitions.
     public init() {}
+
+    /// The current watermark.
+    public var watermark: Int64? { tracker.current }
 }

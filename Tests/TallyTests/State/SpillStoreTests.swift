@@ -79,7 +79,7 @@ import Testing
             h.feed(e)
             plain.feed(e)
         }
-        let prepared = store.prepare([.init(op: h.op, closed: ClosedResultsBatch(), expireBefore: nil, offsets: [:], stats: RunStats())], at: 1)
+        let prepared = try store.prepare([.init(op: h.op, closed: ClosedResultsBatch(), expireBefore: nil, offsets: [:], stats: RunStats())], at: 1)
         #expect(h.op.evictedTotal > 0)
         final class Write: @unchecked Sendable {  // handed to the writer thread, read after it signalled
             let store: StateStore, prepared: StateStore.Prepared

@@ -1,0 +1,141 @@
+import Kafka
+
+/// Group mode (`EngineConfig.scaleOut`, docs/scale-out.md): instances with the same group share
+/// the source partitions; each owned partition is a shard, whose changes go to its changelog at
+/// every checkpoint, so that whichever instance owns it next rebuilds it.
+extension Engine {
+    /// The changelog topic of a definition's shards.
+    func changelogTopic(_ definition: String) -> String { "\(config.group)-\(definition)-changelog" }
+
+    /// Checks that every changelog topic exists with as many partitions as its source, then joins
+    /// the group; partitions come as `RebalanceEvent`s from `poll`.
+    func joinGroup() throws {
+        for pipeline in pipelines {
+            let count: Int
+            do {
+                count = try consumer.partitions(of: pipeline.topic).count
+            } catch {
+                throw EngineError("source topic \(pipeline.topic) is not available: \(error)")
+            }
+            guard count > 0 else { throw EngineError("source topic \(pipeline.topic) does not exist") }
+            for rt in pipeline.runtimes {
+                let log = changelogTopic(rt.definition.name)
+                let logCount = (try? consumer.partitions(of: log).count) ?? 0
+                guard logCount == count else {
+                    throw EngineError("with --scale-out, the shards of \(rt.definition.name) keep their state in the topic \(log), which must exist with \(count) partitions like \(pipeline.topic) (it has \(logCount)); create it, compacted on a real cluster (cleanup.policy=compact), e.g. `tally broker --topic \(log):\(count)`")
+                }
+            }
+        }
+        // Shards are handed over and read inside the rebalance: a revoked partition's shard is
+        // checkpointed before anyone else can take it, and an assigned one starts where its
+        // shards left off (no message is fetched from anywhere else first). Messages of the
+        // poll that come before the revocation are then skipped: the next owner reads them.
+        consumer.setRebalanceHandlers(
+            assigned: { [unowned self] partitions in
+                do {
+                    return try takeOver(partitions)
+                } catch {
+                    if rebalanceFailure == nil { rebalanceFailure = error }
+                    return []
+                }
+            },
+            revoked: { [unowned self] partitions in
+                // Leaving the group at the end: the final checkpoint is already written.
+                if stopFlag.load(ordering: .relaxed) { return }
+                do {
+                    try handOver(partitions)
+                } catch {
+                    if rebalanceFailure == nil { rebalanceFailure = error }
+                }
+            })
+        try consumer.subscribe(pipelines.map(\.topic))
+        lock.withLock { healthStatus = HealthStatus(status: "starting", ready: false, detail: "joining the consumer group \(config.group)") }
+        logger.info("joined the consumer group \(config.group) for \(pipelines.map(\.topic).joined(separator: ", "))")
+    }
+
+    /// A change of the assignment, between two messages of a poll: the shards were handed over
+    /// or read during the rebalance (see `joinGroup`); a failure there stops the engine here.
+    func rebalanced(_ event: RebalanceEvent) throws {
+        if let failure = rebalanceFailure { throw failure }
+        if case .failed(let reason) = event { logger.warning("consumer group: \(reason)") }
+    }
+
+    /// Revoked partitions: a checkpoint first (results acknowledged, changelogs and local state
+    /// written), then their shards leave memory. Their stored state stays, for a later return.
+    func handOver(_ partitions: [TopicPartition]) throws {
+        guard !partitions.isEmpty else { return }
+        try checkpoint()
+        try writer.wait()
+        lock.withLock {
+            for tp in partitions {
+                guard let pipeline = pipelineByTopic[tp.topic] else { continue }
+                for rt in pipeline.runtimes { rt.removeShard(tp.partition) }
+                pipeline.partitions.removeAll { $0 == tp.partition }
+                pipeline.setPosition(Int(tp.partition), -1)
+            }
+        }
+        logger.info("handed over \(partitions.map(\.description).joined(separator: ", "))")
+    }
+
+    /// Assigned partitions: each definition's shard is read from local state when that matches
+    /// the changelog's last checkpoint, else rebuilt from the changelog. Returns where each
+    /// partition starts: its shards' lowest next offset.
+    func takeOver(_ partitions: [TopicPartition]) throws -> [TopicPartitionOffset] {
+        guard !partitions.isEmpty else { return [] }
+        let started = Clock.nowMicros()
+        var positions: [TopicPartitionOffset] = []
+        for (i, tp) in partitions.enumerated() {
+            guard let pipeline = pipelineByTopic[tp.topic] else { continue }
+            if pipeline.runtimes[0].ownedShard(tp.partition) != nil {  // kept (never with the protocols Tally uses)
+                positions.append(TopicPartitionOffset(tp.topic, tp.partition, pipeline.lowestNext(tp.partition).map(KafkaOffset.init) ?? .beginning))
+                continue
+            }
+            lock.withLock {
+                healthStatus = HealthStatus(status: "restoring", ready: false, detail: "partition \(tp) (\(i + 1) of \(partitions.count))")
+            }
+            for rt in pipeline.runtimes { try takeOver(tp.partition, of: rt, pipeline: pipeline) }
+            lock.withLock {
+                pipeline.partitions.append(tp.partition)
+                pipeline.partitions.sort()
+                pipeline.setPosition(Int(tp.partition), -1)  // known again with its first message
+            }
+            let start = pipeline.lowestNext(tp.partition).map(KafkaOffset.init) ?? .beginning
+            positions.append(TopicPartitionOffset(tp.topic, tp.partition, start))
+        }
+        lock.withLock { healthStatus = HealthStatus(status: "ok", ready: true) }
+        logger.info("took over \(positions.map(\.description).joined(separator: ", ")) in \((Clock.nowMicros() - started) / 1000) ms")
+        return positions
+    }
+
+    /// One definition's shard of partition `p`: from local state when current, else from the changelog.
+    func takeOver(_ p: Int32, of rt: DefinitionRuntime, pipeline: TopicPipeline) throws {
+        let name = rt.definition.name
+        let log = changelogTopic(name)
+        if changelogReader == nil { changelogReader = try ChangelogReader(config: changelogConfig) }
+        let reader = changelogReader!
+        let tail = try reader.tail(topic: log, partition: p)
+        let local = try store.shardCheckpoint(name, shard: p)
+        let current = tail.records == 0 ? local == nil : (local != nil && local == tail.lastMarker)
+        if !current {
+            let restore = try reader.restore(topic: log, partition: p) { read, total in
+                lock.withLock {
+                    healthStatus = HealthStatus(status: "restoring", ready: false, detail: "\(name) partition \(p): \(read) of \(total) changelog records")
+                }
+            }
+            let (entries, marker) = restore.finish()
+            try store.replaceShard(name, source: rt.definition.source, shard: p, entries: entries, marker: marker)
+            logger.info("\(name) partition \(p): rebuilt from \(log) (\(restore.records) records, \(entries.count) entries)")
+        }
+        try lock.withLock {
+            let op = rt.addShard(p, plan: &pipeline.plan)
+            op.spillStore = try store.spillStore(for: op, shard: p)
+            op.memoryBudget = config.memoryBudget.map { $0 / runtimes.count / max(1, pipeline.partitions.count + 1) }
+            forwardResults(rt, op)
+            let r = try store.restore(op, shard: p)
+            let offset = r.offsets[rt.definition.source]?[p] ?? -1
+            rt.setNext(Int(p), offset)
+            if offset >= 0 { rt.expect(Int(p), offset) }
+            rt.sharedWatermark.tracker.assign(p, now: Clock.now(), restored: r.watermarks[p])
+        }
+    }
+}

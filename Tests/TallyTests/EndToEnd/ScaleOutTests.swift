@@ -1,0 +1,136 @@
+import Foundation
+import Kafka
+import Testing
+
+/// `tally run --scale-out`: instances of one group share an 8-partition source through Kafka's
+/// group protocol, each owned partition a shard whose state also goes to the changelog. Real
+/// processes on a real `tally broker`; the union of their output is compared with the plain
+/// reference. (The mock broker ends each rebalance on a timer — 3 s for the first join,
+/// `session.timeout.ms` − 1 s after — and drops a killed member at its session's end.)
+@Suite(.serialized) struct ScaleOutTests {
+    static let partitions = 8
+    /// A short session: a killed instance's partitions move after ~11 s instead of ~90 s.
+    static let groupProperties = [
+        "--kafka-property", "consumer.session.timeout.ms=6000", "--kafka-property", "consumer.heartbeat.interval.ms=500",
+    ]
+
+    struct Cluster {
+        let dir: TemporaryFolder
+        let broker: ChildProcess
+        let bootstrap: String
+        let definitionPath: String
+
+        init() throws {
+            dir = try TemporaryFolder("tally-scale-out")
+            let n = ScaleOutTests.partitions
+            broker = try ChildProcess(
+                ["broker", "--topic", "orders:\(n)", "--topic", "live_out:\(n)", "--topic", "live_out.dlq:1",
+                 "--topic", "g-live-changelog:\(n)"],
+                in: dir.url, name: "broker")
+            bootstrap = try broker.firstLine()
+            definitionPath = dir.url.appendingPathComponent("live.json").path
+            try LiveEngineTests.definition.write(toFile: definitionPath, atomically: true, encoding: .utf8)
+        }
+
+        /// Events keyed by the group key: all of a customer's land on one partition.
+        func produce(_ lines: [String], name: String) throws {
+            try TallyBinary.produce(lines, bootstrap: bootstrap, keyField: "customer_id", in: dir.url, name: name)
+        }
+
+        /// An instance of group `g` with its own state folder and HTTP port.
+        func instance(_ name: String, http: Int) throws -> ChildProcess {
+            try ChildProcess(
+                ["run", "--queries", definitionPath, "--bootstrap", bootstrap, "--group", "g", "--scale-out",
+                 "--state", dir.url.appendingPathComponent("state-\(name)").path,
+                 "--http", "127.0.0.1:\(http)", "--checkpoint-interval", "200ms", "--idle-timeout", "60s",
+                 "--retention", "30d"] + ScaleOutTests.groupProperties,
+                in: dir.url, name: name)
+        }
+
+        /// `/queries/live` of the instance on `http`, nil while it does not answer.
+        func status(_ http: Int) -> [String: Any]? {
+            (try? HTTPGet.get("http://127.0.0.1:\(http)/queries/live"))?.json as? [String: Any]
+        }
+    }
+
+    @Test func threeInstancesShareEightPartitionsThroughAKillAndAJoin() async throws {
+        try await onOwnThread { try Self().threeInstancesShareEightPartitionsThroughAKillAndAJoinBody() }
+    }
+
+    func threeInstancesShareEightPartitionsThroughAKillAndAJoinBody() throws {
+        let cluster = try Cluster()
+        // Disorder stays under the grace, so no event is late whatever the order in which the
+        // instances read the partitions, before or after a partition moves.
+        let lines = TallyTestCommandTests.dataset(count: 40_000, seed: 17, disorder: 900, veryLate: false)
+        var flush: [String] = []
+        for c in 0..<150 {  // an event far ahead for every customer: every partition closes its windows
+            flush.append("{\"event_type\":\"Flush\",\"customer_id\":\"c\(c)\",\"ts\":\(TallyTestCommandTests.base + 10_000_000)}")
+        }
+        let ref = LiveEngineTests.reference(lines + flush)
+        #expect(ref.outcomes["late", default: 0] == 0)
+        let half = lines.count / 2
+        try cluster.produce(Array(lines[..<half]), name: "first-half")
+
+        let ports = (0..<4).map { _ in freePort() }
+        var instances = try (0..<3).map { try cluster.instance("i\($0)", http: ports[$0]) }
+        // The group settles: every partition owned by exactly one of the three.
+        var owned: [[Int]] = []
+        let settled = Date().addingTimeInterval(60)
+        repeat {
+            Thread.sleep(forTimeInterval: 0.5)
+            owned = (0..<3).map { i in (cluster.status(ports[i])?["partitions"] as? [Int]) ?? [] }
+        } while Date() < settled && (owned.contains(where: \.isEmpty) || owned.flatMap { $0 }.sorted() != Array(0..<Self.partitions))
+        #expect(owned.flatMap { $0 }.sorted() == Array(0..<Self.partitions), "partitions owned: \(owned)")
+        let everyOneOwnsSome = owned.allSatisfy { !$0.isEmpty }
+        #expect(everyOneOwnsSome, "each of the three owns some: \(owned)")
+
+        // Mid-stream: once the first instance has counted events and checkpointed them, it is
+        // killed, and the second half arrives while its partitions wait for a new owner.
+        let counted = Date().addingTimeInterval(60)
+        var since: Int64?
+        while Date() < counted {
+            let s = cluster.status(ports[0])
+            let checkpoint = (s?["lastCheckpoint"] as? NSNumber)?.int64Value ?? 0
+            if since == nil, (s?["events"] as? Int) ?? 0 > 0 { since = Int64(Date().timeIntervalSince1970 * 1000) }
+            if let since, checkpoint > since + 500 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(since != nil, "the first instance counted events before it was killed")
+        instances[0].signal(SIGKILL)
+        _ = instances[0].wait(timeout: 10)
+        try cluster.produce(Array(lines[half...]), name: "second-half")
+        // Its partitions move to the two others (after its session ends), then a new instance joins.
+        let moved = Date().addingTimeInterval(60)
+        repeat {
+            Thread.sleep(forTimeInterval: 0.5)
+            owned = (1..<3).map { i in (cluster.status(ports[i])?["partitions"] as? [Int]) ?? [] }
+        } while Date() < moved && owned.flatMap { $0 }.sorted() != Array(0..<Self.partitions)
+        #expect(owned.flatMap { $0 }.sorted() == Array(0..<Self.partitions), "after the kill: \(owned)")
+        instances.append(try cluster.instance("i3", http: ports[3]))
+        let joined = Date().addingTimeInterval(60)
+        while Date() < joined && ((cluster.status(ports[3])?["partitions"] as? [Int]) ?? []).isEmpty {
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        let share = (cluster.status(ports[3])?["partitions"] as? [Int]) ?? []
+        #expect(!share.isEmpty, "the new instance takes a share")
+        try cluster.produce(flush, name: "flush")
+
+        // The union of everything the instances emitted: every window of the reference, right,
+        // duplicates (replayed after the kill or a move) identical.
+        let deadline = Date().addingTimeInterval(120)
+        var records: [TopicReader.Record] = []
+        repeat {
+            records = try TopicReader.read("live_out", bootstrap: cluster.bootstrap, quiet: 1.0)
+        } while Set(records.map(\.key)).count < ref.closedWindows.count && Date() < deadline
+        try LiveEngineTests.verify(records, ref)
+        for (i, instance) in instances.enumerated() {
+            // e.g. "offsets … went back": a partition read again from an earlier offset.
+            let errors = instance.stderr.split(separator: "\n").filter { $0.contains(" error ") || $0.contains(" critical ") }
+            #expect(errors.isEmpty, "instance \(i) reported errors:\n\(errors.joined(separator: "\n"))")
+        }
+        for i in 1..<4 {
+            instances[i].signal(SIGTERM)
+            #expect(instances[i].wait(timeout: 60) == 0, "instance \(i): \(instances[i].stderr.suffix(2000))")
+        }
+    }
+}
