@@ -36,7 +36,8 @@ public struct WatermarkTracker: Sendable {
             // The one case where the watermark may go back: a partition that joins (scale-out
             // hands one over) holds it back like any other. Windows already closed stay closed
             // in their operators; those of the joining partition's shard close as it catches up.
-            current = nil
+            recompute(joining: true)
+            return
         }
         recompute()
     }
@@ -96,14 +97,18 @@ public struct WatermarkTracker: Sendable {
         return out
     }
 
-    mutating func recompute() {
+    /// `joining`: a partition was just assigned, and may take the watermark back (see `assign`).
+    mutating func recompute(joining: Bool = false) {
         var w: Int64? = nil
         for p in assigned.indices where assigned[p] && !idle[p] {
-            if maxTime[p] == Self.none { return }  // an active partition without a time holds it back
+            if maxTime[p] == Self.none {  // an active partition without a time holds it back
+                if joining { current = nil }
+                return
+            }
             w = min(w ?? maxTime[p], maxTime[p])
         }
-        // The watermark never moves back: a returning idle partition cannot reopen windows.
-        if let w { current = max(current ?? w, w) }
+        // Otherwise the watermark never moves back: a returning idle partition cannot reopen windows.
+        if let w { current = joining ? w : max(current ?? w, w) }
     }
 }
 

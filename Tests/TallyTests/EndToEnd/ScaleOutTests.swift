@@ -133,4 +133,54 @@ import Testing
             #expect(instances[i].wait(timeout: 60) == 0, "instance \(i): \(instances[i].stderr.suffix(2000))")
         }
     }
+
+    @Test func aRestartedInstanceKeepsItsCurrentLocalStateAndALostFolderComesBackFromTheChangelog() async throws {
+        try await onOwnThread { try Self().aRestartedInstanceKeepsItsCurrentLocalStateBody() }
+    }
+
+    func aRestartedInstanceKeepsItsCurrentLocalStateBody() throws {
+        let cluster = try Cluster()
+        let lines = TallyTestCommandTests.dataset(count: 20_000, seed: 23, disorder: 900, veryLate: false)
+        var flush: [String] = []
+        for c in 0..<150 {
+            flush.append("{\"event_type\":\"Flush\",\"customer_id\":\"c\(c)\",\"ts\":\(TallyTestCommandTests.base + 10_000_000)}")
+        }
+        let ref = LiveEngineTests.reference(lines + flush)
+        let third = lines.count / 3
+        let http = freePort()
+        func runUntilRead(_ name: String, _ count: Int) throws -> ChildProcess {
+            let instance = try cluster.instance(name, http: http)
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                if let s = cluster.status(http), ["events", "filtered", "late", "rejected"].map({ (s[$0] as? Int) ?? 0 }).reduce(0, +) >= count { break }
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+            return instance
+        }
+        // One instance reads a third, stops cleanly (a final checkpoint), and starts again on
+        // the same folder: its state is current, so nothing is rebuilt from the changelog.
+        try cluster.produce(Array(lines[..<third]), name: "first")
+        let first = try runUntilRead("a", third)
+        first.signal(SIGTERM)
+        #expect(first.wait(timeout: 60) == 0, "\(first.stderr.suffix(2000))")
+        try cluster.produce(Array(lines[third..<(2 * third)]), name: "second")
+        let again = try runUntilRead("a", 2 * third)
+        #expect(again.stderr.contains("took over"))
+        #expect(!again.stderr.contains("rebuilt from"), "local state was current: \(again.stderr.suffix(2000))")
+        again.signal(SIGTERM)
+        #expect(again.wait(timeout: 60) == 0)
+        // Its folder is lost: the same instance rebuilds every shard from the changelog.
+        try FileManager.default.removeItem(at: cluster.dir.url.appendingPathComponent("state-a"))
+        try cluster.produce(Array(lines[(2 * third)...]) + flush, name: "rest")
+        let rebuilt = try cluster.instance("a", http: http)
+        let deadline = Date().addingTimeInterval(120)
+        var records: [TopicReader.Record] = []
+        repeat {
+            records = try TopicReader.read("live_out", bootstrap: cluster.bootstrap, quiet: 1.0)
+        } while Set(records.map(\.key)).count < ref.closedWindows.count && Date() < deadline
+        try LiveEngineTests.verify(records, ref)
+        #expect(rebuilt.stderr.contains("rebuilt from g-live-changelog"), "\(rebuilt.stderr.suffix(2000))")
+        rebuilt.signal(SIGTERM)
+        #expect(rebuilt.wait(timeout: 60) == 0)
+    }
 }

@@ -81,4 +81,44 @@ import Testing
         #expect(expected.count == got.count && missing.isEmpty && extra.isEmpty,
                 "\(got.count) results for \(expected.count); missing e.g. \(missing.first ?? "-"), extra e.g. \(extra.first ?? "-")")
     }
+
+    /// Scale-out hands a partition to an instance whose other partitions are further on: the
+    /// watermark goes back to the joining partition's time (its windows close as it catches up,
+    /// not at once), windows already closed elsewhere stay closed, and a joining partition with
+    /// no time holds the watermark back only until the idle timeout.
+    @Test func aJoiningPartitionNeitherClosesItsWindowsEarlyNorHoldsThemForever() {
+        let definition = makeDefinition(window: .tumbling(60_000))
+        var plan = FieldPlan()
+        let shared = SharedWatermark()
+        let owned = WindowOperator(definition, plan: &plan, watermark: shared)
+        let scanner = EventScanner(plan: plan)
+        func feed(_ op: WindowOperator, _ p: Int32, _ json: String, now: Int64 = 0) -> EventOutcome {
+            Array(json.utf8).withUnsafeBytes { raw in scanner.scan(raw) { _, view in op.process(view, partition: p, now: now) } }
+        }
+        shared.tracker.assign(0, now: 0)
+        #expect(feed(owned, 0, #"{"k":"a","t":10000}"#) == .counted)
+        #expect(feed(owned, 0, #"{"k":"a","t":200000}"#) == .counted)
+        #expect(owned.results.map(\.start) == [0] && shared.watermark == 200_000)
+
+        // Partition 1 arrives from another instance, its shard restored at 70 s.
+        let joined = WindowOperator(definition, plan: &plan, watermark: shared)
+        shared.tracker.assign(1, now: 0, restored: 70_000)
+        #expect(shared.watermark == 70_000, "the joining partition holds the watermark back")
+        #expect(feed(joined, 1, #"{"k":"b","t":100000}"#) == .counted, "not late: [60 s, 120 s) is open for partition 1")
+        #expect(feed(owned, 0, #"{"k":"a","t":30000}"#) == .late, "partition 0's window [0, 60 s) stays closed")
+        #expect(feed(joined, 1, #"{"k":"b","t":130000}"#) == .counted)
+        joined.refreshWatermark(now: 0, idleTimeout: nil)
+        owned.refreshWatermark(now: 0, idleTimeout: nil)
+        #expect(joined.results.map(\.start) == [60_000], "closed once partition 1 passed its end")
+
+        // Partition 2 arrives with no time: it holds the watermark back until it is idle.
+        let silent = WindowOperator(definition, plan: &plan, watermark: shared)
+        _ = silent
+        shared.tracker.assign(2, now: 1_000)
+        #expect(shared.watermark == nil)
+        #expect(shared.tracker.expireIdle(now: 5_000, timeout: 10_000) == nil)
+        shared.tracker.touch(0, now: 10_500)
+        shared.tracker.touch(1, now: 10_500)
+        #expect(shared.tracker.expireIdle(now: 11_000, timeout: 10_000) == 130_000, "idle: left out")
+    }
 }
