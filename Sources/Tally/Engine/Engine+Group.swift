@@ -64,7 +64,9 @@ extension Engine {
     /// written), then their shards leave memory. Their stored state stays, for a later return.
     func handOver(_ partitions: [TopicPartition]) throws {
         guard !partitions.isEmpty else { return }
-        try checkpoint()
+        if try !checkpoint() {
+            logger.warning("handing over \(partitions.map(\.description).joined(separator: ", ")) without a checkpoint (the broker has not acknowledged every result): their next owner reads them again from the previous one")
+        }
         try writer.wait()
         lock.withLock {
             for tp in partitions {
@@ -73,6 +75,7 @@ extension Engine {
                 pipeline.partitions.removeAll { $0 == tp.partition }
                 pipeline.setPosition(Int(tp.partition), -1)
             }
+            shareMemoryBudget()
         }
         logger.info("handed over \(partitions.map(\.description).joined(separator: ", "))")
     }
@@ -102,7 +105,10 @@ extension Engine {
             let start = pipeline.lowestNext(tp.partition).map(KafkaOffset.init) ?? .beginning
             positions.append(TopicPartitionOffset(tp.topic, tp.partition, start))
         }
-        lock.withLock { healthStatus = HealthStatus(status: "ok", ready: true) }
+        lock.withLock {
+            shareMemoryBudget()
+            healthStatus = HealthStatus(status: "ok", ready: true)
+        }
         logger.info("took over \(positions.map(\.description).joined(separator: ", ")) in \((Clock.nowMicros() - started) / 1000) ms")
         return positions
     }
@@ -129,13 +135,20 @@ extension Engine {
         try lock.withLock {
             let op = rt.addShard(p, plan: &pipeline.plan)
             op.spillStore = try store.spillStore(for: op, shard: p)
-            op.memoryBudget = config.memoryBudget.map { $0 / runtimes.count / max(1, pipeline.partitions.count + 1) }
             forwardResults(rt, op)
             let r = try store.restore(op, shard: p)
             let offset = r.offsets[rt.definition.source]?[p] ?? -1
             rt.setNext(Int(p), offset)
             if offset >= 0 { rt.expect(Int(p), offset) }
             rt.sharedWatermark.tracker.assign(p, now: Clock.now(), restored: r.watermarks[p])
+        }
+    }
+
+    /// Splits the memory budget equally over every shard of every definition.
+    func shareMemoryBudget() {
+        guard let budget = config.memoryBudget else { return }
+        for rt in runtimes {
+            for op in rt.shards { op.memoryBudget = budget / runtimes.count / rt.shards.count }
         }
     }
 }

@@ -47,10 +47,25 @@ import Testing
                 in: dir.url, name: name)
         }
 
+        /// Every result emitted, once `expected` distinct ones arrived (or two minutes passed).
+        func output(expected: Int) throws -> [TopicReader.Record] {
+            let deadline = Date().addingTimeInterval(120)
+            var records: [TopicReader.Record] = []
+            repeat {
+                records = try TopicReader.read("live_out", bootstrap: bootstrap, quiet: 1.0)
+            } while Set(records.map(\.key)).count < expected && Date() < deadline
+            return records
+        }
+
         /// `/queries/live` of the instance on `http`, nil while it does not answer.
         func status(_ http: Int) -> [String: Any]? {
             (try? HTTPGet.get("http://127.0.0.1:\(http)/queries/live"))?.json as? [String: Any]
         }
+    }
+
+    /// An event far ahead for every customer: every partition closes its windows.
+    static let flush = (0..<150).map {
+        "{\"event_type\":\"Flush\",\"customer_id\":\"c\($0)\",\"ts\":\(TallyTestCommandTests.base + 10_000_000)}"
     }
 
     @Test func threeInstancesShareEightPartitionsThroughAKillAndAJoin() async throws {
@@ -62,10 +77,7 @@ import Testing
         // Disorder stays under the grace, so no event is late whatever the order in which the
         // instances read the partitions, before or after a partition moves.
         let lines = TallyTestCommandTests.dataset(count: 40_000, seed: 17, disorder: 900, veryLate: false)
-        var flush: [String] = []
-        for c in 0..<150 {  // an event far ahead for every customer: every partition closes its windows
-            flush.append("{\"event_type\":\"Flush\",\"customer_id\":\"c\(c)\",\"ts\":\(TallyTestCommandTests.base + 10_000_000)}")
-        }
+        let flush = Self.flush
         let ref = LiveEngineTests.reference(lines + flush)
         #expect(ref.outcomes["late", default: 0] == 0)
         let half = lines.count / 2
@@ -117,12 +129,7 @@ import Testing
 
         // The union of everything the instances emitted: every window of the reference, right,
         // duplicates (replayed after the kill or a move) identical.
-        let deadline = Date().addingTimeInterval(120)
-        var records: [TopicReader.Record] = []
-        repeat {
-            records = try TopicReader.read("live_out", bootstrap: cluster.bootstrap, quiet: 1.0)
-        } while Set(records.map(\.key)).count < ref.closedWindows.count && Date() < deadline
-        try LiveEngineTests.verify(records, ref)
+        try LiveEngineTests.verify(try cluster.output(expected: ref.closedWindows.count), ref)
         for (i, instance) in instances.enumerated() {
             // e.g. "offsets … went back": a partition read again from an earlier offset.
             let errors = instance.stderr.split(separator: "\n").filter { $0.contains(" error ") || $0.contains(" critical ") }
@@ -141,10 +148,7 @@ import Testing
     func aRestartedInstanceKeepsItsCurrentLocalStateBody() throws {
         let cluster = try Cluster()
         let lines = TallyTestCommandTests.dataset(count: 20_000, seed: 23, disorder: 900, veryLate: false)
-        var flush: [String] = []
-        for c in 0..<150 {
-            flush.append("{\"event_type\":\"Flush\",\"customer_id\":\"c\(c)\",\"ts\":\(TallyTestCommandTests.base + 10_000_000)}")
-        }
+        let flush = Self.flush
         let ref = LiveEngineTests.reference(lines + flush)
         let third = lines.count / 3
         let http = freePort()
@@ -173,12 +177,7 @@ import Testing
         try FileManager.default.removeItem(at: cluster.dir.url.appendingPathComponent("state-a"))
         try cluster.produce(Array(lines[(2 * third)...]) + flush, name: "rest")
         let rebuilt = try cluster.instance("a", http: http)
-        let deadline = Date().addingTimeInterval(120)
-        var records: [TopicReader.Record] = []
-        repeat {
-            records = try TopicReader.read("live_out", bootstrap: cluster.bootstrap, quiet: 1.0)
-        } while Set(records.map(\.key)).count < ref.closedWindows.count && Date() < deadline
-        try LiveEngineTests.verify(records, ref)
+        try LiveEngineTests.verify(try cluster.output(expected: ref.closedWindows.count), ref)
         #expect(rebuilt.stderr.contains("rebuilt from g-live-changelog"), "\(rebuilt.stderr.suffix(2000))")
         rebuilt.signal(SIGTERM)
         #expect(rebuilt.wait(timeout: 60) == 0)
