@@ -96,6 +96,7 @@ struct RunCommand: AsyncParsableCommand {
         config.retention = try duration(retention, "--retention")
         config.resetState = Set(resetState)
         config.scaleOut = scaleOut
+        config.advertisedHTTP = http
         if let memoryBudget {
             guard let bytes = ByteSize.memoryBudget(memoryBudget) else {
                 throw ValidationError("--memory-budget \(memoryBudget): \(ByteSize.memoryBudgetExpected)")
@@ -125,7 +126,7 @@ struct RunCommand: AsyncParsableCommand {
             let cluster = try MockCluster()
             var topics = Set<String>()
             for d in definitions { topics.formUnion([d.source, d.output, d.deadLetter]) }
-            if scaleOut { topics.formUnion(definitions.map { "\(self.group)-\($0.name)-changelog" }) }
+            if scaleOut { topics.formUnion(definitions.map { "\(self.group)-\($0.name)-changelog" } + ["\(self.group)-instances"]) }
             for t in topics.sorted() { try cluster.createTopic(t, partitions: partitions) }
             broker = cluster
             bootstrap = cluster.bootstrapServers

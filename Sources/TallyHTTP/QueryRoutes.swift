@@ -1,4 +1,5 @@
 import Hummingbird
+import HTTPTypes
 import Prometheus
 import Tally
 
@@ -57,10 +58,28 @@ struct QueryRoutes: Sendable {
         return JSONBody.response(out)
     }
 
-    @Sendable func keys(_ request: Request, _ context: BasicRequestContext) throws -> Response {
+    /// With scale-out, the instance that holds a key's windows, by HTTP address.
+    static let ownerHeader = HTTPField.Name("X-Tally-Owner")!
+    /// Marks a request one instance forwards to the others (who then answer from themselves).
+    static let forwardedHeader = HTTPField.Name("X-Tally-Forwarded")!
+
+    @Sendable func keys(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let asked = try KeyRequest(path: request.uri.path, query: request.uri.query, limits: limits)
         switch service.windows(query: asked.query, key: asked.key, from: asked.from, to: asked.to) {
-        case .success(let windows): return JSONBody.response(windows.json)
+        case .success(let windows):
+            guard let own = service.ownAddress else { return JSONBody.response(windows.json) }
+            if !windows.windows.isEmpty { return JSONBody.response(windows.json, headers: [Self.ownerHeader: own]) }
+            // Scale-out: the key's shard may be another instance's; the one that has its windows answers.
+            if request.headers[Self.forwardedHeader] == nil {
+                for peer in service.peers() {
+                    guard let answer = await PeerHTTP.get(
+                        peer, target: request.uri.description, headers: [(Self.forwardedHeader.rawName, "1")], timeoutMs: 2_000),
+                        answer.status == 200, let owner = answer.header(Self.ownerHeader.rawName)
+                    else { continue }
+                    return JSONBody.response(answer.body, headers: [Self.ownerHeader: owner])
+                }
+            }
+            return JSONBody.response(windows.json)
         case .failure(let error): throw HTTPAPIError(error)
         }
     }

@@ -34,17 +34,36 @@ extension QueryStatus {
         JSONBody.appendKey("lastCheckpoint", to: &out)
         JSONBody.appendOptional(lastCheckpoint, to: &out)
         JSONBody.appendKey("partitions", to: &out)
+        Self.appendList(partitions, to: &out)
+        if !instances.isEmpty {
+            JSONBody.appendKey("instances", to: &out)
+            out.append(UInt8(ascii: "["))
+            for (i, instance) in instances.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(UInt8(ascii: "{"))
+                JSONBody.appendKey("http", first: true, to: &out)
+                JSONWriter.appendString(instance.http, to: &out)
+                JSONBody.appendKey("partitions", to: &out)
+                Self.appendList(instance.partitions, to: &out)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        if includeDefinition {
+            JSONBody.appendKey("definition", to: &out)
+            JSONBody.appendRaw(definitionJSON, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// A JSON list of partition numbers.
+    static func appendList(_ partitions: [Int32], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         for (i, partition) in partitions.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             JSONWriter.appendInt(Int64(partition), to: &out)
         }
         out.append(UInt8(ascii: "]"))
-        if includeDefinition {
-            JSONBody.appendKey("definition", to: &out)
-            JSONBody.appendRaw(definitionJSON, to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
     }
 }
 

@@ -26,6 +26,16 @@ extension Engine {
                 }
             }
         }
+        if let http = config.advertisedHTTP {
+            let topic = "\(config.group)-instances"
+            guard ((try? consumer.partitions(of: topic).count) ?? 0) > 0 else {
+                throw EngineError("with --scale-out, instances find each other through the topic \(topic), which must exist (one partition is enough; compacted on a real cluster), e.g. `tally broker --topic \(topic):1`")
+            }
+            let r = try InstanceRegistry(
+                topic: topic, http: http, staleAfter: max(10_000, 3 * config.checkpointInterval), consumerConfig: changelogConfig)
+            r.start()
+            registry = r
+        }
         // Shards are handed over and read inside the rebalance: a revoked partition's shard is
         // checkpointed before anyone else can take it, and an assigned one starts where its
         // shards left off (no message is fetched from anywhere else first). Messages of the
@@ -150,5 +160,39 @@ extension Engine {
         for rt in runtimes {
             for op in rt.shards { op.memoryBudget = budget / runtimes.count / rt.shards.count }
         }
+    }
+
+    /// The record that tells the other instances which partitions this one owns (nil: none to send).
+    func registryRecord(now: Int64, gone: Bool = false) -> (key: [UInt8], value: [UInt8])? {
+        guard let registry else { return nil }
+        var owned: [String: [Int32]] = [:]
+        for pipeline in pipelines { owned[pipeline.topic] = pipeline.partitions }
+        return registry.record(partitions: owned, gone: gone, now: now)
+    }
+
+    /// Tells the other instances that this one leaves, and stops reading the registry.
+    func leaveRegistry() {
+        guard let registry, let r = lock.withLock({ registryRecord(now: Clock.now(), gone: true) }) else { return }
+        try? producer.produce(topic: registry.topic, key: r.key, value: r.value)
+        try? producer.flush(timeout: .seconds(2))
+        registry.stop()
+    }
+
+    /// The other live instances' HTTP addresses.
+    public func peers() -> [String] {
+        guard let registry else { return [] }
+        return registry.live(now: Clock.now()).map(\.http).filter { $0 != registry.http }
+    }
+
+    /// This instance's HTTP address as published.
+    public var ownAddress: String? { registry?.http }
+
+    /// Every live instance with its partitions of `topic` (this one as it is now).
+    func instances(of topic: String) -> [InstanceStatus] {
+        guard let registry else { return [] }
+        var out = registry.live(now: Clock.now()).filter { $0.http != registry.http }
+            .map { InstanceStatus(http: $0.http, partitions: $0.partitions[topic] ?? []) }
+        out.append(InstanceStatus(http: registry.http, partitions: pipelineByTopic[topic]?.partitions ?? []))
+        return out.sorted { $0.http < $1.http }
     }
 }

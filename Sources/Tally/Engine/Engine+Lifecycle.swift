@@ -130,11 +130,12 @@ extension Engine {
             }
             return (try store.prepare(parts, at: now), runtimes.map(\.pendingClosed.count), commits)
         }
+        let presence = lock.withLock { registryRecord(now: now) }
         let preparedAt = Clock.nowMicros()
         writer.submit { [self] in
             // Group mode: the shards' changelogs are acknowledged before the local state is
             // written, so local state is never ahead of its changelog.
-            if !prepared.changelogs.isEmpty {
+            if !prepared.changelogs.isEmpty || presence != nil {
                 for log in prepared.changelogs {
                     let topic = changelogTopic(log.definition)
                     for record in log.records {
@@ -142,6 +143,7 @@ extension Engine {
                         try producer.produce(topic: topic, partition: log.partition, key: m.key, value: m.value, headers: m.headers)
                     }
                 }
+                if let presence, let registry { try producer.produce(topic: registry.topic, key: presence.key, value: presence.value) }
                 try producer.flush(timeout: .milliseconds(config.flushTimeout))
                 FailPoint.hit("checkpoint.changelog")
             }

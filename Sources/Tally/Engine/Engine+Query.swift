@@ -27,7 +27,7 @@ extension Engine: QueryService {
             rejectedBy: Dictionary(uniqueKeysWithValues: rt.stats.rejectedBy.map { ($0.key.rawValue, $0.value) }),
             lastCheckpoint: lastCheckpoint,
             partitions: pipelineByTopic[rt.definition.source]?.partitions ?? [],
-            definitionJSON: DefinitionJSON.render(rt.definition))
+            definitionJSON: DefinitionJSON.render(rt.definition), instances: instances(of: rt.definition.source))
     }
 
     public func windows(query name: String, key: [String], from: Int64?, to: Int64?) -> Result<KeyWindows, QueryError> {

@@ -42,6 +42,8 @@ public final class Engine: @unchecked Sendable {
     var changelogReader: ChangelogReader?
     /// Group mode: a failure of a rebalance handler, thrown at the rebalance's event.
     var rebalanceFailure: (any Error)?
+    /// Group mode: the other instances and their partitions.
+    var registry: InstanceRegistry?
 
     /// Opens the state (refusing incompatible definitions), restores it, and connects to Kafka.
     public init(definitions: [Definition], config: EngineConfig, logger: Logger) throws {
@@ -118,6 +120,7 @@ public final class Engine: @unchecked Sendable {
         }
         let final = try checkpoint()
         try writer.wait()
+        leaveRegistry()
         output.stop()
         closeConsumer(within: 5)
         store.close(flushing: final)

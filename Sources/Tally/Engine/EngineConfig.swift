@@ -27,6 +27,9 @@ public struct EngineConfig: Sendable {
     /// partitions through Kafka's group protocol; each owned partition is a shard whose state also
     /// goes to the changelog topic `<group>-<definition>-changelog` (docs/scale-out.md).
     public var scaleOut = false
+    /// Group mode: the HTTP address the other instances reach this one at (published in
+    /// `<group>-instances`; nil: not published, so key queries are not forwarded here).
+    public var advertisedHTTP: String?
     /// Extra librdkafka consumer properties.
     public var consumerConfig: [String: String] = [:]
     /// Extra librdkafka producer properties.

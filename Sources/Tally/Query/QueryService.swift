@@ -10,6 +10,31 @@ public protocol QueryService: Sendable {
     /// The windows of one group key (values as they appear in the URL, in `groupBy` order), with
     /// window starts bounded by `from`/`to` when given.
     func windows(query: String, key: [String], from: Int64?, to: Int64?) -> Result<KeyWindows, QueryError>
+    /// With scale-out: this instance's HTTP address as the others know it.
+    var ownAddress: String? { get }
+    /// With scale-out: the other live instances of the group, whose answers complete this one's.
+    func peers() -> [String]
+}
+
+extension QueryService {
+    /// A standalone instance answers alone.
+    public var ownAddress: String? { nil }
+    /// A standalone instance has no peers.
+    public func peers() -> [String] { [] }
+}
+
+/// An instance of the group (scale-out) and the partitions of a definition's source it owns.
+public struct InstanceStatus: Sendable, Equatable {
+    /// Its HTTP address.
+    public var http: String
+    /// The partitions it owns.
+    public var partitions: [Int32]
+
+    /// Makes one.
+    public init(http: String, partitions: [Int32]) {
+        self.http = http
+        self.partitions = partitions
+    }
 }
 
 /// `/health`.
@@ -53,12 +78,16 @@ public struct QueryStatus: Sendable, Equatable {
     public var partitions: [Int32]
     /// The definition file's JSON (for `GET /queries/{name}`).
     public var definitionJSON: String
+    /// With scale-out: every live instance of the group with the partitions it owns.
+    public var instances: [InstanceStatus]
 
     /// Makes one.
     public init(
         name: String, source: String, windowJSON: String, watermark: Int64?, events: Int, filtered: Int,
-        late: Int, rejectedBy: [String: Int], lastCheckpoint: Int64?, partitions: [Int32], definitionJSON: String
+        late: Int, rejectedBy: [String: Int], lastCheckpoint: Int64?, partitions: [Int32], definitionJSON: String,
+        instances: [InstanceStatus] = []
     ) {
+        self.instances = instances
         self.name = name
         self.source = source
         self.windowJSON = windowJSON

@@ -8,20 +8,31 @@ enum HTTPGet {
     final class Box: @unchecked Sendable {
         var status = 0
         var body = Data()
+        var headers: [String: String] = [:]
     }
 
     static func get(_ url: String, timeout: Double = 10) throws -> (status: Int, json: Any?) {
+        let answer = try getWithHeaders(url, timeout: timeout)
+        return (answer.status, answer.json)
+    }
+
+    /// Status, parsed JSON body and headers (names lowercased).
+    static func getWithHeaders(_ url: String, timeout: Double = 10) throws -> (status: Int, json: Any?, headers: [String: String]) {
         let box = Box()
         let done = DispatchSemaphore(value: 0)
         var request = URLRequest(url: URL(string: url)!)
         request.timeoutInterval = timeout
         URLSession.shared.dataTask(with: request) { data, response, _ in
-            box.status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            let http = response as? HTTPURLResponse
+            box.status = http?.statusCode ?? 0
             box.body = data ?? Data()
+            for (name, value) in http?.allHeaderFields ?? [:] {
+                if let name = name as? String, let value = value as? String { box.headers[name.lowercased()] = value }
+            }
             done.signal()
         }.resume()
         guard done.wait(timeout: .now() + timeout + 1) == .success else { throw TestFailure("GET \(url) timed out") }
-        return (box.status, try? JSONSerialization.jsonObject(with: box.body, options: [.fragmentsAllowed]))
+        return (box.status, try? JSONSerialization.jsonObject(with: box.body, options: [.fragmentsAllowed]), box.headers)
     }
 
     /// Waits until GET `url` answers 200.

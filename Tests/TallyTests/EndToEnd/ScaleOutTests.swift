@@ -25,7 +25,7 @@ import Testing
             let n = ScaleOutTests.partitions
             broker = try ChildProcess(
                 ["broker", "--topic", "orders:\(n)", "--topic", "live_out:\(n)", "--topic", "live_out.dlq:1",
-                 "--topic", "g-live-changelog:\(n)"],
+                 "--topic", "g-live-changelog:\(n)", "--topic", "g-instances:1"],
                 in: dir.url, name: "broker")
             bootstrap = try broker.firstLine()
             definitionPath = dir.url.appendingPathComponent("live.json").path
@@ -130,6 +130,34 @@ import Testing
         // The union of everything the instances emitted: every window of the reference, right,
         // duplicates (replayed after the kill or a move) identical.
         try LiveEngineTests.verify(try cluster.output(expected: ref.closedWindows.count), ref)
+
+        // Any instance answers for any key: the last windows (closed by the flush, where each
+        // key's partition now is) come from the key's owner, named in X-Tally-Owner, whichever
+        // instance is asked. Each instance lists the others with their partitions.
+        let live = [ports[1], ports[2], ports[3]]
+        for port in live {
+            let instances = cluster.status(port)?["instances"] as? [[String: Any]] ?? []
+            let listed = instances.flatMap { ($0["partitions"] as? [Int]) ?? [] }.sorted()
+            #expect(instances.count == 3 && listed == Array(0..<Self.partitions), "instances seen from \(port): \(instances)")
+        }
+        let last = ref.closedWindows.keys.compactMap { Int64($0.split(separator: "|").last!) }.max()!
+        var owners: Set<String> = []
+        for c in stride(from: 0, to: 150, by: 7) {
+            let id = "customer_id=\"c\(c)\"|\(last)"
+            guard let acc = ref.closedWindows[id] else { continue }
+            var answers: Set<String> = []
+            for port in live {
+                let answer = try HTTPGet.getWithHeaders("http://127.0.0.1:\(port)/queries/live/keys/c\(c)?from=\(last)")
+                let windows = (answer.json as? [String: Any])?["windows"] as? [[String: Any]] ?? []
+                let n = ((windows.first?["values"] as? [String: Any])?["n"] as? NSNumber)?.intValue
+                #expect(answer.status == 200 && windows.count == 1 && n == acc.events, "c\(c) asked of \(port): \(String(describing: answer.json))")
+                #expect(answer.headers["x-tally-owner"] != nil, "c\(c) asked of \(port)")
+                answers.insert(answer.headers["x-tally-owner"] ?? "none")
+            }
+            #expect(answers.count == 1, "c\(c): every instance names the same owner: \(answers)")
+            owners.formUnion(answers)
+        }
+        #expect(owners.count > 1, "keys of several owners were asked: \(owners)")
         for (i, instance) in instances.enumerated() {
             // e.g. "offsets … went back": a partition read again from an earlier offset.
             let errors = instance.stderr.split(separator: "\n").filter { $0.contains(" error ") || $0.contains(" critical ") }
