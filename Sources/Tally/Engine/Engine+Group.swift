@@ -59,7 +59,6 @@ extension Engine {
                 }
             })
         try consumer.subscribe(pipelines.map(\.topic))
-        lock.withLock { healthStatus = HealthStatus(status: "starting", ready: false, detail: "joining the consumer group \(config.group)") }
         logger.info("joined the consumer group \(config.group) for \(pipelines.map(\.topic).joined(separator: ", "))")
     }
 
