@@ -210,4 +210,31 @@ import Testing
         rebuilt.signal(SIGTERM)
         #expect(rebuilt.wait(timeout: 60) == 0)
     }
+
+    /// (A topic that does not exist at all is created by the mock broker on first use, with its
+    /// default partition count; a real cluster with auto-creation off refuses it the same way.)
+    @Test func aChangelogTopicOfTheWrongSizeIsNamedWithTheWayToCreateIt() async throws {
+        try await onOwnThread { try Self().aChangelogTopicOfTheWrongSizeIsNamedBody() }
+    }
+
+    func aChangelogTopicOfTheWrongSizeIsNamedBody() throws {
+        let dir = try TemporaryFolder("tally-scale-out-topics")
+        let definition = dir.url.appendingPathComponent("live.json").path
+        try LiveEngineTests.definition.write(toFile: definition, atomically: true, encoding: .utf8)
+        for (topics, missing, hint) in [
+            (["orders:4", "live_out:4", "live_out.dlq:1", "g-live-changelog:2", "g-instances:1"], "g-live-changelog", "--topic g-live-changelog:4"),
+            (["orders:4", "live_out:4", "live_out.dlq:1", "g-live-changelog:6", "g-instances:1"], "g-live-changelog", "--topic g-live-changelog:4"),
+        ] {
+            let broker = try ChildProcess(["broker"] + topics.flatMap { ["--topic", $0] }, in: dir.url, name: "broker-\(topics[3])")
+            let bootstrap = try broker.firstLine()
+            let run = try ChildProcess(
+                ["run", "--queries", definition, "--bootstrap", bootstrap, "--group", "g", "--scale-out",
+                 "--state", dir.url.appendingPathComponent("state-\(topics[3])").path, "--http", "127.0.0.1:\(freePort())"],
+                in: dir.url, name: "run-\(topics[3])")
+            #expect(run.wait(timeout: 60) == 1, "\(run.stderr.suffix(2000))")
+            #expect(run.stderr.contains(missing) && run.stderr.contains(hint), "\(run.stderr.suffix(2000))")
+            broker.signal(SIGTERM)
+            _ = broker.wait(timeout: 10)
+        }
+    }
 }
