@@ -5,6 +5,9 @@ import Kafka
 /// partition, to rebuild a shard.
 final class ChangelogReader {
     let consumer: Consumer
+    /// The first offset the last `restore` found: above 0 when older records are gone (compaction
+    /// keeps what a rebuild needs; retention, such as the development broker's, does not).
+    private(set) var firstOffset: Int64 = 0
 
     init(config: [String: String]) throws {
         var c = config
@@ -32,6 +35,7 @@ final class ChangelogReader {
     /// the records read so far and the total, every few thousand records.
     func restore(topic: String, partition: Int32, progress: (Int64, Int64) -> Void) throws -> ChangelogRestore {
         let (low, high) = try consumer.queryWatermarks(topic: topic, partition: partition)
+        firstOffset = low
         var restore = ChangelogRestore()
         guard high > low else { return restore }
         var read: Int64 = 0

@@ -137,6 +137,9 @@ extension Engine {
                     healthStatus = HealthStatus(status: "restoring", ready: false, detail: "\(name) partition \(p): \(read) of \(total) changelog records")
                 }
             }
+            if reader.firstOffset > 0 {
+                logger.warning("\(log)[\(p)] starts at offset \(reader.firstOffset): its older records are gone. On a compacted topic that is expected; if they were dropped by retention (the development broker keeps ~5 MiB per partition), the rebuilt state of \(name) partition \(p) misses them")
+            }
             let (entries, marker) = restore.finish()
             try store.replaceShard(name, source: rt.definition.source, shard: p, entries: entries, marker: marker)
             logger.info("\(name) partition \(p): rebuilt from \(log) (\(restore.records) records, \(entries.count) entries)")
