@@ -39,12 +39,14 @@ import Testing
 
         /// An instance of group `g` with its own state folder and HTTP port.
         func instance(_ name: String, http: Int) throws -> ChildProcess {
-            try ChildProcess(
-                ["run", "--queries", definitionPath, "--bootstrap", bootstrap, "--group", "g", "--scale-out",
-                 "--state", dir.url.appendingPathComponent("state-\(name)").path,
-                 "--http", "127.0.0.1:\(http)", "--checkpoint-interval", "200ms", "--idle-timeout", "60s",
-                 "--retention", "30d"] + ScaleOutTests.groupProperties,
-                in: dir.url, name: name)
+            try ChildProcess(instanceArguments(name, http: http), in: dir.url, name: name)
+        }
+
+        func instanceArguments(_ name: String, http: Int) -> [String] {
+            ["run", "--queries", definitionPath, "--bootstrap", bootstrap, "--group", "g", "--scale-out",
+             "--state", dir.url.appendingPathComponent("state-\(name)").path,
+             "--http", "127.0.0.1:\(http)", "--checkpoint-interval", "200ms", "--idle-timeout", "60s",
+             "--retention", "30d"] + ScaleOutTests.groupProperties
         }
 
         /// Every result emitted, once `expected` distinct ones arrived (or two minutes passed).
@@ -236,5 +238,49 @@ import Testing
             broker.signal(SIGTERM)
             _ = broker.wait(timeout: 10)
         }
+    }
+
+    @Test func shardsUnderAMemoryBudgetSpillAndStayExactAcrossAKill() async throws {
+        try await onOwnThread { try Self().shardsUnderAMemoryBudgetSpillBody() }
+    }
+
+    func shardsUnderAMemoryBudgetSpillBody() throws {
+        let cluster = try Cluster()
+        // 8,000 customers: megabytes of window state against a 64 KB budget.
+        var rng = SplitMix(seed: 31)
+        var lines: [String] = []
+        for i in 0..<40_000 {
+            let t = TallyTestCommandTests.base + Int64(i) * 15
+            let total = Double(rng.int(100...50_000)) / 100
+            lines.append("{\"event_type\":\"OrderCreated\",\"customer_id\":\"c\(rng.below(8_000))\",\"total\":\(total),\"ts\":\(t)}")
+        }
+        let flush = (0..<400).map {
+            "{\"event_type\":\"Flush\",\"customer_id\":\"c\($0)\",\"ts\":\(TallyTestCommandTests.base + 10_000_000)}"
+        }
+        let ref = LiveEngineTests.reference(lines + flush)
+        let http = freePort()
+        let budget = ["--memory-budget", "64KB"]
+        try cluster.produce(lines, name: "data")
+        let first = try ChildProcess(cluster.instanceArguments("a", http: http) + budget, in: cluster.dir.url, name: "a1")
+        // Killed once half the events are counted and a checkpoint followed.
+        let deadline = Date().addingTimeInterval(60)
+        var since: Int64?
+        while Date() < deadline {
+            let s = cluster.status(http)
+            if since == nil, (s?["events"] as? Int) ?? 0 >= lines.count / 2 { since = Int64(Date().timeIntervalSince1970 * 1000) }
+            if let since, ((s?["lastCheckpoint"] as? NSNumber)?.int64Value ?? 0) > since + 300 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let metrics = (try? String(contentsOf: URL(string: "http://127.0.0.1:\(http)/metrics")!, encoding: .utf8)) ?? ""
+        let spilled = metrics.split(separator: "\n").first { $0.hasPrefix("tally_spilled_accumulators_total") }
+            .flatMap { Double($0.split(separator: " ").last!) } ?? 0
+        #expect(spilled > 0, "the shards spilled under the budget: \(metrics.prefix(3000))")
+        first.signal(SIGKILL)
+        _ = first.wait(timeout: 10)
+        try cluster.produce(flush, name: "flush")
+        let second = try ChildProcess(cluster.instanceArguments("a", http: http) + budget, in: cluster.dir.url, name: "a2")
+        try LiveEngineTests.verify(try cluster.output(expected: ref.closedWindows.count), ref)
+        second.signal(SIGTERM)
+        #expect(second.wait(timeout: 60) == 0, "\(second.stderr.suffix(2000))")
     }
 }
