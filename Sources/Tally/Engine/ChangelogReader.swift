@@ -9,13 +9,10 @@ final class ChangelogReader {
     /// keeps what a rebuild needs; retention, such as the development broker's, does not).
     private(set) var firstOffset: Int64 = 0
 
+    /// A reader with a consumer of `config` (see `Engine.readerConfig`).
     init(config: [String: String]) throws {
         var c = config
-        c["enable.auto.commit"] = "false"
         c["enable.partition.eof"] = "true"
-        c["auto.offset.reset"] = "earliest"
-        c["group.id"] = (config["group.id"] ?? "tally") + "-changelog-reader"
-        c.removeValue(forKey: "partition.assignment.strategy")
         consumer = try Consumer(config: c)
     }
 

@@ -32,7 +32,7 @@ extension Engine {
                 throw EngineError("with --scale-out, instances find each other through the topic \(topic), which must exist (one partition is enough; compacted on a real cluster), e.g. `tally broker --topic \(topic):1`")
             }
             let r = try InstanceRegistry(
-                topic: topic, http: http, staleAfter: max(10_000, 3 * config.checkpointInterval), consumerConfig: changelogConfig)
+                topic: topic, http: http, staleAfter: max(10_000, 3 * config.checkpointInterval), consumerConfig: readerConfig("registry"))
             r.start()
             registry = r
         }
@@ -62,8 +62,8 @@ extension Engine {
         logger.info("joined the consumer group \(config.group) for \(pipelines.map(\.topic).joined(separator: ", "))")
     }
 
-    /// A change of the assignment, between two messages of a poll: the shards were handed over
-    /// or read during the rebalance (see `joinGroup`); a failure there stops the engine here.
+    /// A change of the assignment that came with a poll: the shards were handed over or read
+    /// during the rebalance (see `joinGroup`); a failure there stops the engine here.
     func rebalanced(_ event: RebalanceEvent) throws {
         if let failure = rebalanceFailure { throw failure }
         if case .failed(let reason) = event { logger.warning("consumer group: \(reason)") }
@@ -126,7 +126,7 @@ extension Engine {
     func takeOver(_ p: Int32, of rt: DefinitionRuntime, pipeline: TopicPipeline) throws {
         let name = rt.definition.name
         let log = changelogTopic(name)
-        if changelogReader == nil { changelogReader = try ChangelogReader(config: changelogConfig) }
+        if changelogReader == nil { changelogReader = try ChangelogReader(config: readerConfig("changelog")) }
         let reader = changelogReader!
         let tail = try reader.tail(topic: log, partition: p)
         let local = try store.shardCheckpoint(name, shard: p)
@@ -154,6 +154,17 @@ extension Engine {
             if offset >= 0 { rt.expect(Int(p), offset) }
             rt.sharedWatermark.tracker.assign(p, now: Clock.now(), restored: r.watermarks[p])
         }
+    }
+
+    /// Properties of a consumer that reads a topic of the group's own (`role`: changelog,
+    /// registry) by assignment: it never joins the group nor commits, and starts at the beginning.
+    func readerConfig(_ role: String) -> [String: String] {
+        var c = consumerConfig
+        c["enable.auto.commit"] = "false"
+        c["auto.offset.reset"] = "earliest"
+        c["group.id"] = config.group + "-\(role)-reader"
+        c.removeValue(forKey: "partition.assignment.strategy")
+        return c
     }
 
     /// Splits the memory budget equally over every shard of every definition.

@@ -36,8 +36,8 @@ public final class Engine: @unchecked Sendable {
     let metrics: EngineMetrics
     /// A failure of an emit the operator asked for in the middle of a window (see `onResults`).
     var deferredError: (any Error)?
-    /// Group mode: the consumer properties a changelog reader starts from.
-    var changelogConfig: [String: String] = [:]
+    /// Group mode: the engine's consumer properties, which its readers (changelog, registry) start from.
+    var consumerConfig: [String: String] = [:]
     /// Group mode: reads shards' changelogs (made when first needed).
     var changelogReader: ChangelogReader?
     /// Group mode: a failure of a rebalance handler, thrown at the rebalance's event.
@@ -72,7 +72,7 @@ public final class Engine: @unchecked Sendable {
             consumerConfig["partition.assignment.strategy"] = "cooperative-sticky"
         }
         consumer = try Consumer(config: consumerConfig)
-        changelogConfig = consumerConfig
+        self.consumerConfig = consumerConfig
         var producerConfig = config.producerConfig
         producerConfig["bootstrap.servers"] = config.bootstrap
         // Every checkpoint waits for the producer to flush: a short linger keeps that wait short.
@@ -151,15 +151,10 @@ public final class Engine: @unchecked Sendable {
         let batch = try consumer.poll(maxMessages: config.batchSize, timeout: .milliseconds(50))
         let now = Clock.now()
         if batch.count > 0 { FailPoint.hit("polled") }
-        // Group mode: assignment changes come between the messages, and are handled there.
-        var first = 0
-        for (index, event) in batch.rebalances {
-            try lock.withLock { for i in first..<index { try process(batch[i], now: now) } }
-            try rebalanced(event)
-            first = index
-        }
+        // Group mode: the shards moved inside the rebalances themselves (see `joinGroup`).
+        for (_, event) in batch.rebalances { try rebalanced(event) }
         try lock.withLock {
-            for i in first..<batch.count { try process(batch[i], now: now) }
+            for message in batch { try process(message, now: now) }
             for rt in runtimes {
                 for op in rt.shards {
                     op.refreshWatermark(now: now, idleTimeout: config.idleTimeout)

@@ -29,12 +29,7 @@ final class InstanceRegistry: @unchecked Sendable {
         self.http = http
         self.staleAfter = staleAfter
         id = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        var c = consumerConfig
-        c["enable.auto.commit"] = "false"
-        c["auto.offset.reset"] = "earliest"
-        c["group.id"] = (consumerConfig["group.id"] ?? "tally") + "-registry-reader"
-        c.removeValue(forKey: "partition.assignment.strategy")
-        consumer = try Consumer(config: c)
+        consumer = try Consumer(config: consumerConfig)
         let partitions = try consumer.partitions(of: topic)
         try consumer.assign(partitions.map { TopicPartitionOffset(topic, $0, .beginning) })
     }
