@@ -5,7 +5,8 @@
 # events / (time from the first event counted to the last one), read from GET /queries every 20 ms;
 # peak RSS from /usr/bin/time; results checked against the peers' reference.
 # Env: RUNS (default 3), QUERIES (default "tumbling hopping"), TALLY (binary; default the release
-# build), PEERS (regex passed to run.sh; default: skip the peers, reuse its build).
+# build), PEERS (regex passed to run.sh; default: skip the peers, reuse its build), TALLY_ARGS
+# (more arguments for every `tally run`, e.g. "--kafka-property consumer.queued.min.messages=50000").
 # Works in ./.bench-peers (ignored by git), built by ../shared/bench/peers/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,7 @@ for run in $(seq "$RUNS"); do
     rm -rf "$OUT/data/tally-state"
     PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
     /usr/bin/time -f '%M' -o "$OUT/data/tally-time.txt" "$TALLY" run --queries "bench/queries/$q.json" \
-      --bootstrap "$BS" --state "$OUT/data/tally-state" --http "127.0.0.1:$PORT" > /dev/null 2> "$OUT/data/tally.err" & TPID=$!
+      --bootstrap "$BS" --state "$OUT/data/tally-state" --http "127.0.0.1:$PORT" ${TALLY_ARGS:-} > /dev/null 2> "$OUT/data/tally.err" & TPID=$!
     python3 - "$PORT" "$N" "$out_topic" > "$OUT/data/tally-rate.json" <<'PY'
 import json, sys, time, urllib.request
 port, n, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]

@@ -1,4 +1,5 @@
 import CRdKafka
+import Synchronization
 
 /// A high-level Kafka consumer in a group, polled in batches from the caller's own loop.
 ///
@@ -38,10 +39,11 @@ public final class Consumer: @unchecked Sendable {
     ]
 
     let client: KafkaClient
-    private let queue: ConsumerQueue
+    let queue: ConsumerQueue
     let recorder = RebalanceRecorder()
     private let pollLock = Lock()
     private let names = TopicNameCache()
+    let polled = Atomic<Int>(0)
     private var closed = false
 
     /// Connects with `defaultConfig` overlaid by `config` (librdkafka property names).
@@ -78,6 +80,7 @@ public final class Consumer: @unchecked Sendable {
                 n = 1 + max(more, 0)  // an error there shows again on the next poll
             }
             recorder.setPollArray(nil)
+            if n > 0 { polled.add(n, ordering: .relaxed) }
             if n < 0 {
                 messages.deallocate()
                 throw KafkaError("poll", rd_kafka_last_error())

@@ -18,6 +18,7 @@ final class CheckpointWriter: Sendable {
             defer { group.leave() }
             guard failure.withLock({ $0 == nil }) else { return }
             do { try work() } catch { failure.withLock { $0 = error } }
+            MemoryTrim.release()
         }
     }
 

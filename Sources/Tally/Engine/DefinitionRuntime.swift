@@ -26,7 +26,7 @@ final class DefinitionRuntime {
     /// legitimately (transaction markers, compaction).
     var expectFrom: [Int64] = []
     /// Final results since the last checkpoint, for queries (the output stage stores them).
-    var pendingClosed: [WindowResult] = []
+    var pendingClosed: PendingClosedResults
     /// Its position in the engine's runtimes.
     var index = 0
     /// Counters already published to metrics.
@@ -40,6 +40,7 @@ final class DefinitionRuntime {
         let op = WindowOperator(definition, plan: &plan, watermark: sharedWatermark)
         shards = sharded ? [] : [op]
         encoder = ResultEncoder(definition, layout: op.layout)
+        pendingClosed = PendingClosedResults(width: definition.aggregates.count)
     }
 
     /// The operator that owns the keys of source partition `p` (in group mode, an owned one).

@@ -152,7 +152,7 @@ extension Engine {
             logger.debug("checkpoint: \(prepared.count) state entries, \(Clock.now() - started) ms (\(now - started) ms waiting for the producer, \((preparedAt - now * 1000) / 1000) ms preparing under the engine lock)")
             lock.withLock {
                 // The closed results this checkpoint stored; the loop may have added more since.
-                for (rt, n) in zip(runtimes, closedCounts) { rt.pendingClosed.removeFirst(min(n, rt.pendingClosed.count)) }
+                for (rt, n) in zip(runtimes, closedCounts) { rt.pendingClosed.removeFirst(n) }
                 lastCheckpoint = now
             }
             if !commits.isEmpty {

@@ -100,7 +100,7 @@ extension Engine: QueryService {
                 add(r.start, r.values, final: true)
             }
         }
-        for r in rt.pendingClosed where r.key == key { add(r.start, r.values, final: true) }
+        for r in rt.pendingClosed.results(of: key) { add(r.start, r.values, final: true) }
         for op in rt.shards {
             for r in op.openWindows(key: key, from: from, to: to) { add(r.start, r.values, final: false) }
         }

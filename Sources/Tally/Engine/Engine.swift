@@ -71,6 +71,10 @@ public final class Engine: @unchecked Sendable {
             // Partitions that stay are not revoked at each rebalance (docs/scale-out.md).
             consumerConfig["partition.assignment.strategy"] = "cooperative-sticky"
         }
+        if consumerConfig["queued.min.messages"] == nil {
+            // A small prefetch, kept full by `PrefetchWaker`: a large one holds the backlog in memory.
+            consumerConfig["queued.min.messages"] = String(PrefetchWaker.defaultLimit)
+        }
         consumer = try Consumer(config: consumerConfig)
         self.consumerConfig = consumerConfig
         var producerConfig = config.producerConfig
@@ -103,6 +107,11 @@ public final class Engine: @unchecked Sendable {
         probe.start()
         monitor.withLock { $0 = probe }
         defer { probe.stop() }
+        let waker = PrefetchWaker(
+            consumer: consumer, limit: consumerConfig["queued.min.messages"].flatMap { Int($0) } ?? PrefetchWaker.defaultLimit,
+            logger: logger)
+        waker.start()
+        defer { waker.stop() }
         output.start()
         for rt in runtimes {
             for op in rt.shards { forwardResults(rt, op) }

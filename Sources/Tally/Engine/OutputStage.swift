@@ -17,7 +17,7 @@ final class OutputStage: @unchecked Sendable {
     }
 
     /// Most results waiting for this thread before `submit` waits (bounds the memory they hold).
-    static let maxWaiting = 200_000
+    static let maxWaiting = 25_000
 
     private let runtimes: [DefinitionRuntime]
     private let producer: Producer

@@ -28,16 +28,22 @@ public struct ClosedResultsBatch: Sendable {
         count += 1
     }
 
-    /// Every non-empty bucket: its store key and blob.
-    public func entries() -> [(key: [UInt8], blob: [UInt8])] {
+    /// Number of non-empty buckets (the store entries it writes).
+    public var bucketCount: Int {
+        var n = current.reduce(0) { $0 + ($1.isEmpty ? 0 : 1) }
+        for (_, buckets) in byStart { n += buckets.reduce(0) { $0 + ($1.isEmpty ? 0 : 1) } }
+        return n
+    }
+
+    /// Calls `body` with every non-empty bucket's store key and blob, in key order (what a
+    /// memtable inserts fastest), without copying the blobs.
+    public func forEachBucket<E: Error>(_ body: (_ key: [UInt8], _ blob: [UInt8]) throws(E) -> Void) throws(E) {
         var all = byStart
         if let s = currentStart { all[s] = current }
-        var out: [(key: [UInt8], blob: [UInt8])] = []
-        for (start, buckets) in all {
-            for (b, blob) in buckets.enumerated() where !blob.isEmpty {
-                out.append((StateKeys.closed(start: start, bucket: UInt8(b)), blob))
+        for start in all.keys.sorted() {
+            for (b, blob) in all[start]!.enumerated() where !blob.isEmpty {
+                try body(StateKeys.closed(start: start, bucket: UInt8(b)), blob)
             }
         }
-        return out
     }
 }

@@ -24,7 +24,9 @@ public final class StateStore {
     /// stored fingerprint differs is refused unless its name is in `reset`, which discards its state.
     /// With a `memoryBudget` (the window state's, see `WindowOperator.memoryBudget`), RocksDB's
     /// memtables are kept small beside it (a sixteenth of it each, between 4 and 32 MiB), and its
-    /// block cache, which then also holds the files' index and filter blocks, twice that. With
+    /// block cache, which then also holds the files' index and filter blocks, twice that; without
+    /// one, 8 MiB memtables, 64 MiB in all (a checkpoint after a second of backlog writes ~17 MB
+    /// at once, and larger memtables only keep more of it in memory). With
     /// `deferCompactions`, RocksDB starts no compaction until `resumeCompactions()` (call it once
     /// the state is restored).
     public init(
@@ -39,6 +41,9 @@ public final class StateStore {
             options.writeBufferSize = min(32 << 20, max(4 << 20, budget / 16))
             options.totalWriteBufferSize = 4 * options.writeBufferSize
             options.boundedBlockCache = options.writeBufferSize * 2
+        } else {
+            options.writeBufferSize = 8 << 20
+            options.totalWriteBufferSize = 64 << 20
         }
         do {
             db = try Database(path: path, columnFamilies: names, options: options)
@@ -376,8 +381,10 @@ public final class StateStore {
     /// A checkpoint gathered and not yet written: the entries only. Sorting them and building
     /// the RocksDB batch is left to `write`, which runs outside the engine's lock.
     public struct Prepared: @unchecked Sendable {  // handed to one writer thread, then dropped
-        /// Per family, the slice and closed-result entries (written in key order).
+        /// Per family, the slice entries (written in key order).
         var familyPuts: [(family: ColumnFamily, entries: EntryBuffer)] = []
+        /// Per definition family, the final results closed since the last checkpoint.
+        var closedPuts: [(family: ColumnFamily, results: ClosedResultsBatch)] = []
         /// Offsets, watermarks, counters: a handful, written as they come.
         var metaPuts: [(key: [UInt8], value: [UInt8])] = []
         var deletes: [(family: ColumnFamily, key: [UInt8])] = []
@@ -388,7 +395,10 @@ public final class StateStore {
         /// the broker, before this checkpoint is written.
         public var changelogs: [ShardChangelog] = []
         /// The number of state entries it writes.
-        public var count: Int { familyPuts.reduce(0) { $0 + $1.entries.count } + metaPuts.count + deletes.count + ranges.count }
+        public var count: Int {
+            familyPuts.reduce(0) { $0 + $1.entries.count } + closedPuts.reduce(0) { $0 + $1.results.bucketCount } + metaPuts.count
+                + deletes.count + ranges.count
+        }
     }
 
     /// Writes one checkpoint: every part's changes, offsets, watermarks and counters, in one
@@ -436,11 +446,7 @@ public final class StateStore {
             prepared.metaPuts.append((Array("size/\(name)".utf8), [size.accumulators, size.keys, size.keyBytes].flatMap { StateKeys.int(Int64($0)) }))
             prepared.familyPuts.append((family, entries))
             // Closed results are the definition's, whichever shard closed them.
-            if part.closed.count > 0 {
-                var closed = EntryBuffer()
-                for e in part.closed.entries() { closed.append(key: { $0 += e.key }, value: { $0 += e.blob }) }
-                prepared.familyPuts.append((families[definition]!, closed))
-            }
+            if part.closed.count > 0 { prepared.closedPuts.append((families[definition]!, part.closed)) }
             if let cutoff = part.expireBefore {
                 prepared.ranges.append((families[definition]!, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff)))
             }
@@ -488,14 +494,20 @@ public final class StateStore {
             for r in prepared.ranges { try batch.deleteRange(r.family, from: r.from, to: r.to) }
             for (family, entries) in prepared.familyPuts {
                 try entries.forEachSorted { key, value throws(RocksDBError) in
+                    try batch.put(family, key, value)
+                    bytes += key.count + value.count + 16
+                }
+            }
+            for (family, results) in prepared.closedPuts {
+                try results.forEachBucket { key, blob throws(RocksDBError) in
                     // A window's closed results may come in several checkpoints (shards that
                     // close it in different turns): a bucket written before keeps its entries.
-                    if key.first == StateKeys.closedPrefix, let earlier = try db.get(family, Array(key)) {
-                        try batch.put(family, Array(key), earlier + Array(value))
+                    if let earlier = try db.get(family, key) {
+                        try batch.put(family, key, earlier + blob)
                     } else {
-                        try batch.put(family, key, value)
+                        try batch.put(family, key, blob)
                     }
-                    bytes += key.count + value.count + 16
+                    bytes += key.count + blob.count + 16
                 }
             }
             for m in prepared.metaPuts {

@@ -53,11 +53,11 @@ import Testing
             try TallyBinary.produce(lines, bootstrap: bootstrap, keyField: "customer_id", in: dir.url, name: name)
         }
 
-        func engine(_ name: String, extra: [String] = [], definition: String? = nil) throws -> ChildProcess {
+        func engine(_ name: String, extra: [String] = [], definition: String? = nil, checkpointInterval: String = "200ms") throws -> ChildProcess {
             try ChildProcess(
                 ["run", "--queries", definition ?? definitionPath, "--bootstrap", bootstrap,
                  "--state", dir.url.appendingPathComponent("state").path,
-                 "--http", "127.0.0.1:\(http)", "--checkpoint-interval", "200ms", "--idle-timeout", "60s",
+                 "--http", "127.0.0.1:\(http)", "--checkpoint-interval", checkpointInterval, "--idle-timeout", "60s",
                  "--retention", "30d"] + extra,
                 in: dir.url, name: name)
         }
@@ -200,6 +200,24 @@ import Testing
         #expect(wide.status == 400 && ((wide.json as? [String: Any])?["error"] as? String)?.contains("at most 10000") == true)
         let bad = try HTTPGet.get("\(base)/queries/live/keys/c1?from=yesterday")
         #expect(bad.status == 400 && (bad.json as? [String: Any])?["error"] != nil)
+    }
+
+    /// Until a checkpoint stores them, the final results a key query returns are those the
+    /// engine keeps aside (`PendingClosedResults`): with no checkpoint in the hour, every one.
+    @Test func finalResultsAnswerKeyQueriesBeforeACheckpointStoresThem() async throws {
+        try await onOwnThread {
+            let setup = try Setup()
+            let lines = Self.lines()
+            let ref = Self.reference(lines)
+            try setup.produce(lines, name: "all")
+            let engine = try setup.engine("engine", checkpointInterval: "1h")
+            try Self.verify(try setup.output(expected: ref.closedWindows.count), ref)
+            try Self.verifyHTTP(port: setup.http, ref)
+            let status = try HTTPGet.get("http://127.0.0.1:\(setup.http)/queries/live").json as? [String: Any]
+            #expect(status?["lastCheckpoint"] is NSNull, "no checkpoint yet: \(String(describing: status))")
+            engine.signal(SIGTERM)
+            #expect(engine.wait() == 0, "stderr: \(engine.stderr)")
+        }
     }
 
     @Test func sigtermCheckpointsSoARestartReplaysNothingAndAChangedDefinitionIsRefused() async throws {
