@@ -109,13 +109,14 @@ extension Engine {
                 let closed = output.takeClosed(rt.index)
                 let expireBefore = rt.watermark.map { $0 - config.retention }
                 guard config.scaleOut else {
-                    return [StateStore.Part(op: rt.soleShard, closed: closed, expireBefore: expireBefore, offsets: rt.offsets, stats: rt.stats)]
+                    return [StateStore.Part(
+                        op: rt.soleShard, closed: closed[-1] ?? ClosedResultsBatch(), expireBefore: expireBefore, offsets: rt.offsets,
+                        stats: rt.stats)]
                 }
-                // Group mode: a part per shard, with its changelog; the definition's closed
-                // results go with the first (a definition with no shard has none).
-                return zip(rt.shards, rt.shardPartitions).enumerated().map { i, shard in
+                // Group mode: a part per shard, with its closed results and its changelog.
+                return zip(rt.shards, rt.shardPartitions).map { shard in
                     StateStore.Part(
-                        op: shard.0, shard: shard.1, closed: i == 0 ? closed : ClosedResultsBatch(), expireBefore: expireBefore,
+                        op: shard.0, shard: shard.1, closed: closed[shard.1] ?? ClosedResultsBatch(), expireBefore: expireBefore,
                         offsets: [rt.definition.source: rt.next(Int(shard.1)) >= 0 ? [shard.1: rt.next(Int(shard.1))] : [:]],
                         stats: rt.stats, changelog: true)
                 }

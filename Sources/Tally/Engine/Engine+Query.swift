@@ -96,8 +96,12 @@ extension Engine: QueryService {
         }
         if let span = closedSpan(rt, from: from, to: to) {
             let starts = stride(from: span.first, through: span.last, by: Int64.Stride(slide))
-            for r in store.closedResults(rt.definition.name, key: key, width: rt.definition.aggregates.count, starts: starts) {
-                add(r.start, r.values, final: true)
+            // Group mode: each owned shard keeps the closed results of its keys.
+            let shards: [Int32?] = rt.isSharded ? rt.shardPartitions : [nil]
+            for shard in shards {
+                for r in store.closedResults(rt.definition.name, shard: shard, key: key, width: rt.definition.aggregates.count, starts: starts) {
+                    add(r.start, r.values, final: true)
+                }
             }
         }
         for r in rt.pendingClosed.results(of: key) { add(r.start, r.values, final: true) }

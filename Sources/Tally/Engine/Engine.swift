@@ -310,7 +310,8 @@ public final class Engine: @unchecked Sendable {
         if let failure = store.spillFailure() { throw EngineError(failure) }
         for r in op.results where r.isFinal { rt.pendingClosed.append(r) }
         rt.stats.emitted += op.results.count
-        try output.submit(rt.index, &op.results)
+        let shard = rt.isSharded ? rt.shards.firstIndex { $0 === op }.map { rt.shardPartitions[$0] } ?? -1 : -1
+        try output.submit(rt.index, shard: shard, &op.results)
     }
 
     func deadLetter(_ rt: DefinitionRuntime, _ m: KafkaMessage, reason: String) throws {

@@ -13,6 +13,8 @@ final class OutputStage: @unchecked Sendable {
     // output thread touches only while `working` and the loop only after `drain()`.
     private struct Job {
         var runtime: Int
+        /// The source partition of the shard that emitted them (group mode), else -1.
+        var shard: Int32
         var results: [WindowResult]
     }
 
@@ -28,13 +30,14 @@ final class OutputStage: @unchecked Sendable {
     private var stopping = false
     private var failure: Error?
     private var spare: [[WindowResult]] = []
-    private var closed: [ClosedResultsBatch]
+    /// Per runtime, the final results since the last checkpoint, by shard (-1 outside group mode).
+    private var closed: [[Int32: ClosedResultsBatch]]
     private let finished = DispatchSemaphore(value: 0)
 
     init(runtimes: [DefinitionRuntime], producer: Producer) {
         self.runtimes = runtimes
         self.producer = producer
-        closed = Array(repeating: ClosedResultsBatch(), count: runtimes.count)
+        closed = Array(repeating: [:], count: runtimes.count)
     }
 
     /// Starts the thread.
@@ -51,9 +54,10 @@ final class OutputStage: @unchecked Sendable {
         finished.wait()
     }
 
-    /// Hands over the results of runtime `index`, leaving `results` empty. Waits while too many
-    /// results are waiting; throws the error that stopped the output thread, if any.
-    func submit(_ index: Int, _ results: inout [WindowResult]) throws {
+    /// Hands over the results of runtime `index` (emitted by the shard of source partition
+    /// `shard` in group mode, else -1), leaving `results` empty. Waits while too many results are
+    /// waiting; throws the error that stopped the output thread, if any.
+    func submit(_ index: Int, shard: Int32, _ results: inout [WindowResult]) throws {
         condition.lock()
         defer { condition.unlock() }
         while waiting >= Self.maxWaiting && failure == nil { condition.wait() }
@@ -61,7 +65,7 @@ final class OutputStage: @unchecked Sendable {
         var taken = spare.popLast() ?? []
         swap(&taken, &results)
         waiting += taken.count
-        queue.append(Job(runtime: index, results: taken))
+        queue.append(Job(runtime: index, shard: shard, results: taken))
         condition.broadcast()
     }
 
@@ -73,14 +77,14 @@ final class OutputStage: @unchecked Sendable {
         if let failure { throw failure }
     }
 
-    /// The final results of runtime `index` since the last call, grouped for the store; call
-    /// after `drain()`, before handing over more.
-    func takeClosed(_ index: Int) -> ClosedResultsBatch {
+    /// The final results of runtime `index` since the last call, grouped for the store, by
+    /// shard (-1 outside group mode); call after `drain()`, before handing over more.
+    func takeClosed(_ index: Int) -> [Int32: ClosedResultsBatch] {
         condition.lock()
         defer { condition.unlock() }
         precondition(!working && queue.isEmpty, "takeClosed before drain")
         let out = closed[index]
-        closed[index] = ClosedResultsBatch()
+        closed[index] = [:]
         return out
     }
 
@@ -123,13 +127,15 @@ final class OutputStage: @unchecked Sendable {
 
     private func send(_ job: Job, key: inout [UInt8], value: inout [UInt8]) throws {
         let rt = runtimes[job.runtime]
+        var batch = closed[job.runtime].removeValue(forKey: job.shard) ?? ClosedResultsBatch()
+        defer { closed[job.runtime][job.shard] = batch }
         for r in job.results {
             value.removeAll(keepingCapacity: true)
             rt.encoder.encode(r, into: &value)
             key.removeAll(keepingCapacity: true)
             rt.encoder.messageKey(r, into: &key)
             try producer.produce(topic: rt.definition.output, key: key, value: value)
-            if r.isFinal { closed[job.runtime].append(r) }
+            if r.isFinal { batch.append(r) }
         }
     }
 }

@@ -2,9 +2,13 @@
 /// changelog"). A checkpoint writes its changes to the shard's local state as puts, deletes and
 /// dropped spills, then a marker; every record carries the checkpoint id in a header.
 ///
-/// Kafka keys, by their first byte (never `0x02`, the closed results, which are not a shard's):
-/// - `0x01 …` / `0x03 …`: a local state key (`StateKeys`): a slice accumulator or a spilled part;
-///   the value is the local value, or nil (a tombstone) for a delete
+/// Kafka keys, by their first byte:
+/// - `0x01 …` / `0x02 …` / `0x03 …`: a local state key (`StateKeys`): a slice accumulator, a
+///   bucket of closed results (its whole blob, so that the last put of a key is its value) or a
+///   spilled part; the value is the local value, or nil (a tombstone) for a delete
+/// - `0x05`: closed results of windows starting before a time are gone (retention); the value is
+///   that time (8 bytes, as in StateKeys). One key: compaction keeps the latest, which expires
+///   everything the earlier ones did
 /// - `0x04 | slice start (8 bytes, as in StateKeys) | checkpoint id u64 BE`: every spilled part of
 ///   the slice goes; the value is empty. The id makes the key unique per checkpoint, so that
 ///   compaction never merges two of them
@@ -19,24 +23,29 @@ public enum ChangelogRecord: Hashable, Sendable {
     case delete(key: [UInt8])
     /// Every spilled part of the slice starting at `slice` is gone.
     case dropSpilled(slice: Int64)
+    /// Every closed result of a window starting before `before` is gone.
+    case expireClosed(before: Int64)
     /// The checkpoint `marker.checkpoint` is complete.
     case marker(ChangelogMarker)
 
     static let markerPrefix: UInt8 = 0x00
     static let dropSpilledPrefix: UInt8 = 0x04
     static let dropSpilledKeyCount = 17
+    static let expireClosedPrefix: UInt8 = 0x05
+    /// `StateKeys.closed`: prefix, window start, bucket.
+    static let closedKeyCount = 10
 
     /// The Kafka record of this change in checkpoint `checkpoint`. A put's or delete's key must be
-    /// a slice or spilled-part key, a put's value must not be empty, and a marker must carry the
-    /// same checkpoint id.
+    /// a slice, closed-results or spilled-part key, a put's value must not be empty, and a marker
+    /// must carry the same checkpoint id.
     public func encode(checkpoint: UInt64) -> ChangelogMessage {
         switch self {
         case .put(let key, let value):
-            precondition(Self.isStateKey(key), "a changelog put is of a slice or spilled-part key")
+            precondition(Self.isStateKey(key), "a changelog put is of a slice, closed-results or spilled-part key")
             precondition(!value.isEmpty, "a changelog put has a value (empty reads as a tombstone)")
             return ChangelogMessage(key: key, value: value, checkpoint: checkpoint)
         case .delete(let key):
-            precondition(Self.isStateKey(key), "a changelog delete is of a slice or spilled-part key")
+            precondition(Self.isStateKey(key), "a changelog delete is of a slice, closed-results or spilled-part key")
             return ChangelogMessage(key: key, value: nil, checkpoint: checkpoint)
         case .dropSpilled(let slice):
             var key: [UInt8] = [Self.dropSpilledPrefix]
@@ -44,6 +53,10 @@ public enum ChangelogRecord: Hashable, Sendable {
             StateKeys.appendTime(slice, to: &key)
             for i in (0..<8).reversed() { key.append(UInt8(truncatingIfNeeded: checkpoint >> (8 * UInt64(i)))) }
             return ChangelogMessage(key: key, value: [], checkpoint: checkpoint)
+        case .expireClosed(let before):
+            var value: [UInt8] = []
+            StateKeys.appendTime(before, to: &value)
+            return ChangelogMessage(key: [Self.expireClosedPrefix], value: value, checkpoint: checkpoint)
         case .marker(let marker):
             precondition(marker.checkpoint == checkpoint, "a marker ends its own checkpoint")
             return ChangelogMessage(key: [Self.markerPrefix], value: marker.encoded, checkpoint: checkpoint)
@@ -57,8 +70,12 @@ public enum ChangelogRecord: Hashable, Sendable {
         guard let checkpoint else { throw ChangelogMessage.missingCheckpoint }
         guard let first = key.first else { throw StateError("changelog record with an empty key") }
         switch first {
-        case StateKeys.slicePrefix, StateKeys.spillPrefix:
-            if first == StateKeys.slicePrefix {
+        case StateKeys.slicePrefix, StateKeys.spillPrefix, StateKeys.closedPrefix:
+            if first == StateKeys.closedPrefix {
+                guard key.count == closedKeyCount else {
+                    throw StateError("changelog record: closed-results key of \(key.count) bytes, expected \(closedKeyCount)")
+                }
+            } else if first == StateKeys.slicePrefix {
                 guard key.count >= 9 else {
                     throw StateError("changelog record: slice key of \(key.count) bytes, expected at least 9")
                 }
@@ -87,6 +104,14 @@ public enum ChangelogRecord: Hashable, Sendable {
                 throw StateError("changelog record: dropSpilled with a value of \(value!.count) bytes, expected none")
             }
             return .dropSpilled(slice: key.withUnsafeBytes { StateKeys.readTime($0, at: 1) })
+        case expireClosedPrefix:
+            guard key.count == 1 else {
+                throw StateError("changelog record: expiry key of \(key.count) bytes, expected 1")
+            }
+            guard let value, value.count == 8 else {
+                throw StateError("changelog record: expiry with a value of \(value?.count ?? 0) bytes, expected 8")
+            }
+            return .expireClosed(before: value.withUnsafeBytes { StateKeys.readTime($0, at: 0) })
         case markerPrefix:
             guard key.count == 1 else {
                 throw StateError("changelog record: marker key of \(key.count) bytes, expected 1")
@@ -108,8 +133,9 @@ public enum ChangelogRecord: Hashable, Sendable {
         try decode(key: message.key, value: message.value, checkpoint: message.checkpoint)
     }
 
-    /// Whether `key` is a slice or spilled-part key of the length its layout needs at least.
+    /// Whether `key` is a slice, closed-results or spilled-part key of the length its layout needs.
     static func isStateKey(_ key: [UInt8]) -> Bool {
         (key.first == StateKeys.slicePrefix && key.count >= 9) || (key.first == StateKeys.spillPrefix && key.count >= 21)
+            || (key.first == StateKeys.closedPrefix && key.count == closedKeyCount)
     }
 }

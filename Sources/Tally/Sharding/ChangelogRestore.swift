@@ -24,6 +24,10 @@ public struct ChangelogRestore: Sendable {
     var state: [[UInt8]: [UInt8]] = [:]
     /// The keys of spilled parts in `state`, by slice, for `dropSpilled`.
     var spilled: [Int64: Set<[UInt8]>] = [:]
+    /// The keys of closed-result buckets in `state`, by window start, for `expireClosed`.
+    var closed: [Int64: Set<[UInt8]>] = [:]
+    /// The window starts in `closed`, ascending.
+    var closedStarts: [Int64] = []
     /// Records held back, by checkpoint id.
     var held: [UInt64: [ChangelogRecord]] = [:]
 
@@ -60,14 +64,43 @@ public struct ChangelogRestore: Sendable {
         case .put(let key, let value):
             state[key] = value
             if let slice = Self.spilledSlice(key) { spilled[slice, default: []].insert(key) }
+            if let start = Self.closedStart(key) {
+                if closed[start] == nil {
+                    closedStarts.insert(start, at: firstClosedStart(atLeast: start))
+                }
+                closed[start, default: []].insert(key)
+            }
         case .delete(let key):
             state[key] = nil
             if let slice = Self.spilledSlice(key) { spilled[slice]?.remove(key) }
+            if let start = Self.closedStart(key) { closed[start]?.remove(key) }
         case .dropSpilled(let slice):
             for key in spilled.removeValue(forKey: slice) ?? [] { state[key] = nil }
+        case .expireClosed(let before):
+            let gone = firstClosedStart(atLeast: before)
+            for start in closedStarts[..<gone] {
+                for key in closed.removeValue(forKey: start) ?? [] { state[key] = nil }
+            }
+            closedStarts.removeFirst(gone)
         case .marker:
             preconditionFailure("a marker is not held back")
         }
+    }
+
+    /// Where the first start of `closedStarts` at least `t` is (its count if none is).
+    func firstClosedStart(atLeast t: Int64) -> Int {
+        var low = 0, high = closedStarts.count
+        while low < high {
+            let mid = (low + high) / 2
+            if closedStarts[mid] < t { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    /// The window start of a closed-results key, nil for any other key.
+    static func closedStart(_ key: [UInt8]) -> Int64? {
+        guard key.count >= 9, key[0] == StateKeys.closedPrefix else { return nil }
+        return key.withUnsafeBytes { StateKeys.readTime($0, at: 1) }
     }
 
     /// The slice of a spilled part's key, nil for any other key.

@@ -445,10 +445,32 @@ public final class StateStore {
             let size = part.op.residentSize
             prepared.metaPuts.append((Array("size/\(name)".utf8), [size.accumulators, size.keys, size.keyBytes].flatMap { StateKeys.int(Int64($0)) }))
             prepared.familyPuts.append((family, entries))
-            // Closed results are the definition's, whichever shard closed them.
-            if part.closed.count > 0 { prepared.closedPuts.append((families[definition]!, part.closed)) }
-            if let cutoff = part.expireBefore {
-                prepared.ranges.append((families[definition]!, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff)))
+            if part.shard == nil {
+                // One instance: the closed results are the definition's.
+                if part.closed.count > 0 { prepared.closedPuts.append((family, part.closed)) }
+                if let cutoff = part.expireBefore {
+                    prepared.ranges.append((family, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff)))
+                }
+            } else {
+                // Group mode: a shard's closed results are its own, in its family and changelog,
+                // so that they move with it. Retention first, as in the write (ranges, then puts).
+                if let cutoff = part.expireBefore {
+                    prepared.ranges.append((family, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff)))
+                    if logged { records.append(.expireClosed(before: cutoff)) }
+                }
+                if part.closed.count > 0 {
+                    // Whole buckets: a window's results may come in several checkpoints, and the
+                    // changelog's last put of a bucket must be all of it. The previous checkpoint
+                    // is written (the engine waits for it before preparing the next).
+                    var closed = EntryBuffer()
+                    try part.closed.forEachBucket { key, blob throws(StateError) in
+                        let earlier = try wrap("read closed results") { () throws(RocksDBError) in try db.get(family, key) }
+                        let whole = (earlier ?? []) + blob
+                        closed.append(key: { $0 += key }, value: { $0 += whole })
+                        if logged { records.append(.put(key: key, value: whole)) }
+                    }
+                    prepared.familyPuts.append((family, closed))
+                }
             }
             for (topic, partitions) in part.offsets {
                 for (p, o) in partitions { prepared.metaPuts.append((Array("offset/\(name)/\(topic)/\(p)".utf8), StateKeys.int(o))) }
@@ -534,10 +556,14 @@ public final class StateStore {
         (try? db.get(meta, Array("checkpoint".utf8))).flatMap { $0.flatMap(StateKeys.int) }
     }
 
-    /// Retained closed results of `key` for `name`, for each window start in `starts` (point reads:
-    /// the closed results are laid out by time, for cheap expiry).
-    public func closedResults(_ name: String, key: [UInt8], width: Int, starts: StrideThrough<Int64>) -> [(start: Int64, values: [Double?])] {
-        guard let family = families[name] else { return [] }
+    /// Retained closed results of `key` for `name` (in group mode, those of one shard), for each
+    /// window start in `starts` (point reads: the closed results are laid out by time, for cheap
+    /// expiry).
+    public func closedResults(
+        _ name: String, shard: Int32? = nil, key: [UInt8], width: Int, starts: StrideThrough<Int64>
+    ) -> [(start: Int64, values: [Double?])] {
+        let family = shard.map { db.columnFamily(named: "q_\(Self.stateName(name, $0))") } ?? families[name]
+        guard let family else { return [] }
         var out: [(Int64, [Double?])] = []
         let bucket = StateKeys.bucket(key)
         for start in starts {

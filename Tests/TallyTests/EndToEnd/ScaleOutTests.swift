@@ -160,6 +160,21 @@ import Testing
             owners.formUnion(answers)
         }
         #expect(owners.count > 1, "keys of several owners were asked: \(owners)")
+        // And every window of a key, whichever instance closed it: a shard's closed results move
+        // with it (through its changelog), including those closed by the killed instance.
+        for c in stride(from: 3, to: 150, by: 11) {
+            let expected = ref.closedWindows.filter { $0.key.hasPrefix("customer_id=\"c\(c)\"|") }
+            for port in live {
+                let answer = try HTTPGet.get("http://127.0.0.1:\(port)/queries/live/keys/c\(c)")
+                let windows = (answer.json as? [String: Any])?["windows"] as? [[String: Any]] ?? []
+                #expect(windows.count == expected.count, "c\(c) asked of \(port): \(windows.count) windows, reference \(expected.count)")
+                for w in windows {
+                    let start = (w["start"] as? NSNumber)?.int64Value ?? -1
+                    let n = ((w["values"] as? [String: Any])?["n"] as? NSNumber)?.intValue
+                    #expect(w["final"] as? Bool == true && n == expected["customer_id=\"c\(c)\"|\(start)"]?.events, "c\(c) \(start) asked of \(port)")
+                }
+            }
+        }
         for (i, instance) in instances.enumerated() {
             // e.g. "offsets … went back": a partition read again from an earlier offset.
             let errors = instance.stderr.split(separator: "\n").filter { $0.contains(" error ") || $0.contains(" critical ") }

@@ -10,6 +10,7 @@ import Testing
     static func part(_ key: String, _ slice: Int64, _ part: Int64) -> [UInt8] {
         StateKeys.spill(key: Array(key.utf8), slice: slice, part: part)
     }
+    static func closed(_ start: Int64, _ bucket: UInt8) -> [UInt8] { StateKeys.closed(start: start, bucket: bucket) }
     static func doubles(_ values: Double...) -> [UInt8] {
         values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
     }
@@ -68,6 +69,14 @@ import Testing
         .dropSpilled(slice: 1_700_000_000_000),
         .dropSpilled(slice: .min),
         .dropSpilled(slice: .max),
+        .put(key: closed(60_000, 0), value: [3, 0, 0, 0, 0x61, 0x62, 0x63] + doubles(1, 2)),
+        .put(key: closed(-60_000, 63), value: [0, 0, 0, 0] + doubles(7)),
+        .delete(key: closed(.min, 5)),
+        .expireClosed(before: 0),
+        .expireClosed(before: -86_400_000),
+        .expireClosed(before: 1_700_000_000_000),
+        .expireClosed(before: .min),
+        .expireClosed(before: .max),
         .marker(ChangelogMarker(checkpoint: 0, nextOffset: 0, watermark: nil, closedThrough: nil, spillSequence: 0)),
         .marker(ChangelogMarker(checkpoint: 0, nextOffset: 17, watermark: -5, closedThrough: nil, spillSequence: 2)),
         .marker(ChangelogMarker(checkpoint: 0, nextOffset: 17, watermark: nil, closedThrough: -60_000, spillSequence: 2)),
@@ -140,8 +149,12 @@ import Testing
 
         Self.rejects([], Self.doubles(1), saying: "empty key")
         Self.rejects([], nil, saying: "empty key")
-        Self.rejects([0x02] + Self.slice("a", 0).dropFirst(), Self.doubles(1), saying: "unknown key byte 0x2")
-        Self.rejects([0x05, 1, 2], [], saying: "unknown key byte 0x5")
+        Self.rejects([0x02] + Self.slice("ab", 0).dropFirst(), Self.doubles(1), saying: "closed-results key of 11 bytes, expected 10")
+        Self.rejects(Array(Self.closed(0, 1).dropLast()), Self.doubles(1), saying: "closed-results key of 9 bytes, expected 10")
+        Self.rejects([0x05, 1, 2], [], saying: "expiry key of 3 bytes, expected 1")
+        Self.rejects([0x05], Array(repeating: 0, count: 7), saying: "expiry with a value of 7 bytes, expected 8")
+        Self.rejects([0x05], nil, saying: "expiry with a value of 0 bytes, expected 8")
+        Self.rejects([0x06], nil, saying: "unknown key byte 0x6")
         Self.rejects([0xff], nil, saying: "unknown key byte 0xff")
 
         // Markers.
@@ -151,7 +164,7 @@ import Testing
         Self.rejects([0], nil, saying: "marker without a value")
         Self.rejects([0], [2] + markerValue.dropFirst(), saying: "unknown version 2")
         Self.rejects([0], [0] + markerValue.dropFirst(), saying: "unknown version 0")
-        Self.rejects([2] + [UInt8](repeating: 0, count: 50), nil, saying: "unknown key byte 0x2")
+        Self.rejects([2] + [UInt8](repeating: 0, count: 50), nil, saying: "closed-results key of 51 bytes")
         Self.rejects([0, 0], markerValue, saying: "marker key of 2 bytes")
         Self.rejects([0], markerValue, checkpoint: 2, saying: "marker of checkpoint 1 under header checkpoint 2")
         var flags = markerValue
@@ -252,6 +265,27 @@ import Testing
         #expect(Set(Self.state(restore).keys) == Set(kept))
     }
 
+    @Test func expireClosedRemovesTheBucketsOfEarlierWindowsOnly() throws {
+        let starts: [Int64] = [-120_000, -60_000, -1, 0, 1, 60_000]  // before 1970 too: the sign flip matters
+        let all = starts.flatMap { t in [Self.closed(t, 0), Self.closed(t, 63)] }
+        let others = [Self.slice("a", -120_000), Self.part("a", -120_000, 1)]
+        var restore = ChangelogRestore()
+        try Self.feed(&restore, 1, (all + others).enumerated().map { .put(key: $1, value: Self.doubles(Double($0))) })
+        try Self.feed(&restore, 2, [.expireClosed(before: 0)])
+        #expect(Set(Self.state(restore).keys) == Set(all.filter { Self.start($0) >= 0 } + others))
+        // An earlier cutoff changes nothing; a bucket put after the expiry in the same checkpoint
+        // stays (as in the local write: ranges, then puts), one put before it goes.
+        try Self.feed(&restore, 3, [
+            .put(key: Self.closed(-60_000, 1), value: Self.doubles(1)), .expireClosed(before: -1),
+            .put(key: Self.closed(-60_000, 2), value: Self.doubles(2)), .expireClosed(before: -120_000),
+        ])
+        #expect(Set(Self.state(restore).keys) == Set(all.filter { Self.start($0) >= 0 } + others + [Self.closed(-60_000, 2)]))
+        try Self.feed(&restore, 4, [.delete(key: Self.closed(1, 0)), .expireClosed(before: 60_001)])
+        #expect(Set(Self.state(restore).keys) == Set(others))
+    }
+
+    static func start(_ closedKey: [UInt8]) -> Int64 { closedKey.withUnsafeBytes { StateKeys.readTime($0, at: 1) } }
+
     @Test func aCutShortCheckpointIsNotAppliedByTheNextOnesMarker() throws {
         let a = Self.slice("a", 0), x = Self.slice("x", 0), y = Self.slice("y", 0), p = Self.part("p", 0, 1)
         var restore = ChangelogRestore()
@@ -300,7 +334,8 @@ import Testing
                 for p in 0..<3 { keys.append(Self.part(g, s, Int64(p))) }
             }
         }
-        #expect(keys.count == 392)
+        for s in slices { keys += [Self.closed(s, 0), Self.closed(s, 31), Self.closed(s, 63)] }
+        #expect(keys.count == 413)
 
         var restore = ChangelogRestore()
         var committed: [[ChangelogRecord]] = []  // the operations of each complete checkpoint
@@ -314,6 +349,7 @@ import Testing
                 switch rng.below(10) {
                 case 0..<6: ops.append(.put(key: rng.pick(keys), value: Self.doubles(Double(rng.int(0...9)), Double(records))))
                 case 6..<9: ops.append(.delete(key: rng.pick(keys)))
+                case 9 where rng.chance(0.5): ops.append(.expireClosed(before: rng.pick(slices + [30_000, .min, .max])))
                 default: ops.append(.dropSpilled(slice: rng.pick(slices + [30_000])))
                 }
             }
@@ -352,6 +388,8 @@ import Testing
                     let flipped = UInt64(bitPattern: slice) ^ 0x8000_0000_0000_0000
                     let prefix: [UInt8] = [0x03] + (0..<8).map { UInt8(truncatingIfNeeded: flipped >> (56 - 8 * UInt64($0))) }
                     state = state.filter { !$0.key.starts(with: prefix) }
+                case .expireClosed(let before):
+                    state = state.filter { $0.key.first != 0x02 || start($0.key) >= before }
                 case .marker: break
                 }
             }
