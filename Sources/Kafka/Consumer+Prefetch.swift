@@ -11,7 +11,8 @@ extension Consumer {
     /// Sends each broker leading an assigned partition one small request (ListOffsets for the
     /// partitions' ends) and waits up to `timeout` for the answers. Its only purpose is the side
     /// effect: the broker's thread in librdkafka wakes up and decides again whether to fetch
-    /// (see `PrefetchRefill`). Nothing happens without an assignment.
+    /// (librdkafka 2.0.2 otherwise looks at a queue that reached `queued.min.messages` again only
+    /// after up to a second). Nothing happens without an assignment.
     public func wakeFetchers(timeout: Duration = .seconds(1)) throws {
         let assigned = try assignment()
         guard !assigned.isEmpty else { return }
