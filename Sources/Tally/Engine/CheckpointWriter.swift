@@ -18,7 +18,6 @@ final class CheckpointWriter: Sendable {
             defer { group.leave() }
             guard failure.withLock({ $0 == nil }) else { return }
             do { try work() } catch { failure.withLock { $0 = error } }
-            MemoryTrim.release()
         }
     }
 
