@@ -378,9 +378,11 @@ public final class StateStore {
     /// A checkpoint gathered and not yet written: the entries only. Sorting them and building
     /// the RocksDB batch is left to `write`, which runs outside the engine's lock.
     public struct Prepared: @unchecked Sendable {  // handed to one writer thread, then dropped
-        /// Per family, the slice entries (written in key order).
+        /// Per family, the slice entries, and in group mode each shard's closed-result buckets
+        /// already merged with the stored ones (written in key order).
         var familyPuts: [(family: ColumnFamily, entries: EntryBuffer)] = []
-        /// Per definition family, the final results closed since the last checkpoint.
+        /// One instance: per definition family, the final results closed since the last
+        /// checkpoint (merged with the stored buckets by `write`, off the engine's lock).
         var closedPuts: [(family: ColumnFamily, results: ClosedResultsBatch)] = []
         /// Offsets, watermarks, counters: a handful, written as they come.
         var metaPuts: [(key: [UInt8], value: [UInt8])] = []
