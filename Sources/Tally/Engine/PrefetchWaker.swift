@@ -13,8 +13,8 @@ import Synchronization
 /// large one, the queue grows toward the whole backlog (a few hundred bytes per message besides
 /// its payload: 330–400 MB of RSS for a backlog of 1M events).
 ///
-/// This thread looks every millisecond: once the queue may have reached the limit (so fetching
-/// may have stopped) and is then a quarter taken, it sends the brokers a small request
+/// This thread looks every millisecond (every 10 while idle): once the queue may have reached the
+/// limit (so fetching may have stopped) and is then a quarter taken, it sends the brokers a small request
 /// (`Consumer.wakeFetchers`), whose arrival wakes the broker threads, which then fetch again.
 final class PrefetchWaker: Sendable {
     /// When to wake the fetchers, from successive looks at the consumer (pure logic).
@@ -60,7 +60,8 @@ final class PrefetchWaker: Sendable {
             var polled = consumer.polledMessages
             while !stopping.load(ordering: .relaxed) {
                 let total = consumer.polledMessages
-                if policy.shouldWake(queued: consumer.queuedMessages, polled: total - polled) {
+                let queued = consumer.queuedMessages
+                if policy.shouldWake(queued: queued, polled: total - polled) {
                     wakes.increment()
                     do {
                         try consumer.wakeFetchers()
@@ -68,8 +69,10 @@ final class PrefetchWaker: Sendable {
                         logger.debug("waking the fetchers failed: \(error)")
                     }
                 }
+                // Idle (nothing queued, nothing polled since the last look): look less often. The
+                // polled count still shows a fill the engine took meanwhile.
+                OSThread.sleep(milliseconds: queued == 0 && total == polled ? 10 : 1)
                 polled = total
-                OSThread.sleep(milliseconds: 1)
             }
         }
     }
