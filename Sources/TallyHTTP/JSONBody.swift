@@ -28,6 +28,19 @@ enum JSONBody {
         if json.isEmpty { out.append(contentsOf: "null".utf8) } else { out.append(contentsOf: json.utf8) }
     }
 
+    /// Appends `[{…},{…}]`: one object per item, whose members `members` appends (the first
+    /// one with `appendKey(_:first: true, to:)`).
+    static func appendObjects<T>(_ items: [T], to out: inout [UInt8], _ members: (T, inout [UInt8]) -> Void) {
+        out.append(UInt8(ascii: "["))
+        for (i, item) in items.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "{"))
+            members(item, &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
     /// Appends an integer or `null`.
     static func appendOptional(_ value: Int64?, to out: inout [UInt8]) {
         if let value { JSONWriter.appendInt(value, to: &out) } else { out.append(contentsOf: "null".utf8) }

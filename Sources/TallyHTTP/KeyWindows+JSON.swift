@@ -10,10 +10,7 @@ extension KeyWindows {
         JSONBody.appendKey("key", to: &out)
         JSONBody.appendRaw(keyJSON, to: &out)
         JSONBody.appendKey("windows", to: &out)
-        out.append(UInt8(ascii: "["))
-        for (i, window) in windows.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "{"))
+        JSONBody.appendObjects(windows, to: &out) { window, out in
             JSONBody.appendKey("start", first: true, to: &out)
             JSONWriter.appendInt(window.start, to: &out)
             JSONBody.appendKey("end", to: &out)
@@ -22,9 +19,8 @@ extension KeyWindows {
             out.append(contentsOf: (window.isFinal ? "true" : "false").utf8)
             JSONBody.appendKey("values", to: &out)
             JSONBody.appendRaw(window.valuesJSON, to: &out)
-            out.append(UInt8(ascii: "}"))
         }
-        out.append(contentsOf: "]}".utf8)
+        out.append(UInt8(ascii: "}"))
         return out
     }
 }

@@ -37,17 +37,12 @@ extension QueryStatus {
         Self.appendList(partitions, to: &out)
         if !instances.isEmpty {
             JSONBody.appendKey("instances", to: &out)
-            out.append(UInt8(ascii: "["))
-            for (i, instance) in instances.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(UInt8(ascii: "{"))
+            JSONBody.appendObjects(instances, to: &out) { instance, out in
                 JSONBody.appendKey("http", first: true, to: &out)
                 JSONWriter.appendString(instance.http, to: &out)
                 JSONBody.appendKey("partitions", to: &out)
                 Self.appendList(instance.partitions, to: &out)
-                out.append(UInt8(ascii: "}"))
             }
-            out.append(UInt8(ascii: "]"))
         }
         if includeDefinition {
             JSONBody.appendKey("definition", to: &out)
