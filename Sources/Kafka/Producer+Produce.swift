@@ -4,13 +4,14 @@ extension Producer {
     /// Queues one message; librdkafka copies `key`, `value` and `headers`, so the buffers may be
     /// reused at once. `partition` nil lets the partitioner choose (by key). When the local queue
     /// is full, this serves delivery reports and retries, so a fast caller is slowed, not failed.
+    /// `timestamp` (milliseconds since the epoch) nil lets librdkafka stamp the record now.
     public func produce(
         topic: String, partition: Int32? = nil, key: UnsafeRawBufferPointer?,
-        value: UnsafeRawBufferPointer, headers: [(String, [UInt8])] = []
+        value: UnsafeRawBufferPointer, headers: [(String, [UInt8])] = [], timestamp: Int64? = nil
     ) throws {
         let rkt = try topicHandle(topic)
         // Stack storage: no heap allocation per message for the field array.
-        try withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 6) { fields in
+        try withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { fields in
             fields.initialize(repeating: rd_kafka_vu_t())
             fields[0].vtype = RD_KAFKA_VTYPE_RKT
             fields[0].u.rkt = rkt.handle
@@ -25,6 +26,12 @@ extension Producer {
             fields[4].u.mem.ptr = key.flatMap { UnsafeMutableRawPointer(mutating: $0.baseAddress) }
             fields[4].u.mem.size = key?.count ?? 0
             var count = 5
+            if let timestamp {
+                fields[5].vtype = RD_KAFKA_VTYPE_TIMESTAMP
+                fields[5].u.i64 = timestamp
+                count = 6
+            }
+            var headerField = -1
             if !headers.isEmpty {
                 // Handed to librdkafka on success; ours to destroy on failure.
                 let list = rd_kafka_headers_new(headers.count)!
@@ -33,9 +40,10 @@ extension Producer {
                         _ = rd_kafka_header_add(list, name, -1, $0.baseAddress, $0.count)
                     }
                 }
-                fields[5].vtype = RD_KAFKA_VTYPE_HEADERS
-                fields[5].u.headers = list
-                count = 6
+                headerField = count
+                fields[count].vtype = RD_KAFKA_VTYPE_HEADERS
+                fields[count].u.headers = list
+                count += 1
             }
             while true {
                 guard let error = rd_kafka_produceva(client.handle, fields.baseAddress, count)
@@ -47,7 +55,7 @@ extension Producer {
                     rd_kafka_poll(client.handle, 100)
                     continue
                 }
-                if count == 6 { rd_kafka_headers_destroy(fields[5].u.headers) }
+                if headerField >= 0 { rd_kafka_headers_destroy(fields[headerField].u.headers) }
                 throw KafkaError("produce to \(topic)", consuming: error)
             }
         }

@@ -20,6 +20,9 @@ public struct Definition: Sendable, Equatable {
     public var output: String
     /// Dead-letter topic.
     public var deadLetter: String
+    /// Group mode: events reach the shards through `<group>-<name>-repartition`, keyed by the
+    /// group key, because the source is not partitioned by it (SPEC §3; docs/scale-out.md).
+    public var repartition: Bool = false
 }
 
 /// `where` condition on one field.

@@ -28,6 +28,7 @@ public struct DefinitionParser {
 
     static let rootKeys = [
         "name", "source", "where", "groupBy", "time", "window", "aggregates", "emit", "output", "deadLetter",
+        "repartition",
     ]
 
     /// Validates a whole definition object.
@@ -63,11 +64,18 @@ public struct DefinitionParser {
         if let output { checkTopic(output, "$.output") }
         let deadLetter = optionalString(root, "deadLetter", "$")
         if let deadLetter { checkTopic(deadLetter, "$.deadLetter") }
+        var repartition = false
+        if let r = root["repartition"] {
+            if case .bool(let b) = r { repartition = b } else {
+                report("$.repartition", "\(describe(r)) is not a boolean", "true (the source is not partitioned by the group key) or false")
+            }
+        }
         guard problems.isEmpty, let name, let source, let groupBy, let window, let aggregates else { return nil }
         let out = output ?? name
         return Definition(
             name: name, source: source, filters: filters, groupBy: groupBy, time: time, window: window,
-            aggregates: aggregates, emit: emit, output: out, deadLetter: deadLetter ?? "\(out).dlq")
+            aggregates: aggregates, emit: emit, output: out, deadLetter: deadLetter ?? "\(out).dlq",
+            repartition: repartition)
     }
 
     static func isValidName(_ s: String) -> Bool {

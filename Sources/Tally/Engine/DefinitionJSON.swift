@@ -42,7 +42,7 @@ enum DefinitionJSON {
         if let t = d.time { s += ",\"time\":{\"field\":\(string(t.field.text)),\"format\":\"\(t.format.rawValue)\"}" }
         s += ",\"window\":" + window(d.window)
         s += ",\"aggregates\":[" + aggs.joined(separator: ",") + "]"
-        s += ",\"emit\":\"\(d.emit.rawValue)\",\"output\":\(string(d.output)),\"deadLetter\":\(string(d.deadLetter))}"
-        return s
+        s += ",\"emit\":\"\(d.emit.rawValue)\",\"output\":\(string(d.output)),\"deadLetter\":\(string(d.deadLetter))"
+        return s + (d.repartition ? ",\"repartition\":true}" : "}")
     }
 }

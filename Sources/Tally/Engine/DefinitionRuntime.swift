@@ -6,6 +6,11 @@
 /// events arrive on); with scale-out each owned partition gets its own (docs/scale-out.md).
 final class DefinitionRuntime {
     let definition: Definition
+    /// The topic its shards read: its source, or in group mode with `repartition` its
+    /// repartition topic.
+    let topic: String
+    /// Whether its shards read its repartition topic.
+    var isRouted: Bool { topic != definition.source }
     /// The operators holding this definition's windows: one standalone; in group mode one per
     /// owned partition (none before the first assignment).
     private(set) var shards: [WindowOperator]
@@ -15,6 +20,14 @@ final class DefinitionRuntime {
     private var shardIndex: [Int] = []
     /// Group mode: per shard, the partition it owns.
     private(set) var shardPartitions: [Int32] = []
+    /// Group mode with `repartition`: per shard, per source partition, the offset after the last
+    /// event the shard applied (-1: none): a record routed again after a router moved is skipped.
+    private var routedNext: [[Int64]] = []
+    /// Group mode with `repartition`: the partition counts of the repartition topic and of the
+    /// source (set when the engine joins the group). The watermark is tracked per lane, one per
+    /// (shard, source partition): `lane(shard:source:)`.
+    var repartitionCount: Int32 = 1
+    var sourceCount: Int32 = 0
     /// The watermark every shard of this definition closes windows at.
     let sharedWatermark = SharedWatermark()
     let encoder: ResultEncoder
@@ -34,8 +47,9 @@ final class DefinitionRuntime {
     /// Evictions already published to metrics.
     var publishedEvictions = 0
 
-    init(_ definition: Definition, plan: inout FieldPlan, sharded: Bool = false) {
+    init(_ definition: Definition, plan: inout FieldPlan, sharded: Bool = false, topic: String? = nil) {
         self.definition = definition
+        self.topic = topic ?? definition.source
         isSharded = sharded
         let op = WindowOperator(definition, plan: &plan, watermark: sharedWatermark)
         shards = sharded ? [] : [op]
@@ -62,6 +76,7 @@ final class DefinitionRuntime {
         shardIndex[Int(p)] = shards.count
         shards.append(op)
         shardPartitions.append(p)
+        routedNext.append([])
         return op
     }
 
@@ -71,11 +86,60 @@ final class DefinitionRuntime {
         let i = shardIndex[Int(p)]
         shards.remove(at: i)
         shardPartitions.remove(at: i)
+        routedNext.remove(at: i)
         shardIndex[Int(p)] = -1
         for (j, q) in shardPartitions.enumerated() { shardIndex[Int(q)] = j }
-        sharedWatermark.tracker.revoke(p)
+        if isRouted {
+            for s in 0..<sourceCount { sharedWatermark.tracker.revoke(lane(shard: p, source: s)) }
+        } else {
+            sharedWatermark.tracker.revoke(p)
+        }
         setNext(Int(p), -1)
         _ = takeExpected(Int(p))
+    }
+
+    /// Group mode with `repartition`: whether the shard of partition `p` has yet to apply the
+    /// event at `offset` of source partition `source`; if so, it counts as applied from now on.
+    @inline(__always) func admitRouted(shard p: Int, source: Int32, offset: Int64) -> Bool {
+        let i = shardIndex[p]
+        let s = Int(source)
+        while routedNext[i].count <= s { routedNext[i].append(-1) }
+        if offset < routedNext[i][s] { return false }
+        routedNext[i][s] = offset + 1
+        return true
+    }
+
+    /// Group mode with `repartition`: the watermark lane of source partition `source` in the
+    /// shard of `shard`.
+    @inline(__always) func lane(shard: Int32, source: Int32) -> Int32 { source * repartitionCount + shard }
+
+    /// Group mode with `repartition`: what the shard of partition `p` knows of each source
+    /// partition (applied offsets, lane times), for its checkpoint.
+    func routed(shard p: Int32) -> [Int32: RoutedSource] {
+        var out: [Int32: RoutedSource] = [:]
+        let times = sharedWatermark.tracker.partitionTimes
+        for (s, o) in routedNext[shardIndex[Int(p)]].enumerated() where o >= 0 {
+            out[Int32(s)] = RoutedSource(next: o, time: nil)
+        }
+        for (l, t) in times where l % repartitionCount == p {
+            out[l / repartitionCount, default: RoutedSource(next: -1, time: nil)].time = t
+        }
+        return out
+    }
+
+    /// Group mode with `repartition`: puts back what the shard of `p` knew of each source
+    /// partition, and starts tracking its lanes (every source partition's, known or not: one
+    /// without a time holds the watermark back, as a partition that joins does).
+    func setRouted(shard p: Int32, _ sources: [Int32: RoutedSource], now: Int64) {
+        var row: [Int64] = []
+        for (s, r) in sources where s >= 0 && r.next >= 0 {
+            while row.count <= Int(s) { row.append(-1) }
+            row[Int(s)] = r.next
+        }
+        routedNext[shardIndex[Int(p)]] = row
+        for s in 0..<max(sourceCount, (sources.keys.max() ?? -1) + 1) {
+            sharedWatermark.tracker.assign(lane(shard: p, source: s), now: now, restored: sources[s]?.time)
+        }
     }
 
     /// The watermark: every shard closes windows at the same one.
@@ -122,16 +186,25 @@ final class DefinitionRuntime {
     var offsets: [String: [Int32: Int64]] {
         var out: [Int32: Int64] = [:]
         for (p, o) in nextOffset.enumerated() where o >= 0 { out[Int32(p)] = o }
-        return [definition.source: out]
+        return [topic: out]
     }
 }
 
-/// The definitions reading one topic, sharing one scanner, so each event is read once.
+/// The definitions reading one topic, sharing one scanner, so each event is read once; in group
+/// mode also the routers of definitions that repartition it, or the one definition reading its
+/// own repartition topic (`isRepartition`).
 final class TopicPipeline {
     let topic: String
     let scanner: EventScanner
     let runtimes: [DefinitionRuntime]
-    var partitions: [Int32] = []
+    /// Group mode: definitions whose events this topic's records only pass to their repartition topic.
+    let routers: [Router]
+    /// Group mode: the topic is a definition's repartition topic (records keyed by `RoutedKey`).
+    let isRepartition: Bool
+    /// The partitions read, ascending (group mode: the owned ones).
+    private(set) var partitions: [Int32] = []
+    /// Per partition, whether it is in `partitions`.
+    private var owned: [Bool] = []
     /// Per partition, the offset the consumer should deliver next (-1: unknown). Kafka never
     /// delivers a lower one within an assignment unless the log was truncated or recreated.
     var position: [Int64] = []
@@ -139,14 +212,40 @@ final class TopicPipeline {
     /// The fields its definitions read (group mode registers each new shard's fields here).
     var plan = FieldPlan()
 
-    init(topic: String, definitions: [Definition], sharded: Bool = false) {
+    /// `routed`: definitions repartitioning this topic, each with its repartition topic and that
+    /// topic's partition count.
+    init(
+        topic: String, definitions: [Definition], sharded: Bool = false, routed: [(Definition, topic: String, partitions: Int32)] = [],
+        isRepartition: Bool = false
+    ) {
         self.topic = topic
+        self.isRepartition = isRepartition
         var plan = FieldPlan()
         var runtimes: [DefinitionRuntime] = []
-        for d in definitions { runtimes.append(DefinitionRuntime(d, plan: &plan, sharded: sharded)) }
+        for d in definitions { runtimes.append(DefinitionRuntime(d, plan: &plan, sharded: sharded, topic: topic)) }
         self.runtimes = runtimes
+        routers = routed.map { Router($0.0, topic: $0.topic, partitions: $0.partitions, plan: &plan) }
         scanner = EventScanner(plan: plan)
         self.plan = plan
+    }
+
+    /// Whether partition `p` is read.
+    @inline(__always) func owns(_ p: Int32) -> Bool { Int(p) < owned.count && owned[Int(p)] }
+
+    /// Reads partition `p` from now on.
+    func own(_ p: Int32) {
+        guard !owns(p) else { return }
+        while owned.count <= Int(p) { owned.append(false) }
+        owned[Int(p)] = true
+        partitions.append(p)
+        partitions.sort()
+    }
+
+    /// Stops reading partition `p`.
+    func release(_ p: Int32) {
+        guard owns(p) else { return }
+        owned[Int(p)] = false
+        partitions.removeAll { $0 == p }
     }
 
     @inline(__always) func position(_ p: Int) -> Int64 { p < position.count ? position[p] : -1 }

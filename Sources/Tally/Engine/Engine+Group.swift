@@ -10,6 +10,7 @@ extension Engine {
     /// Checks that every changelog topic exists with as many partitions as its source, then joins
     /// the group; partitions come as `RebalanceEvent`s from `poll`.
     func joinGroup() throws {
+        try checkRepartitionTopics()
         for pipeline in pipelines {
             let count: Int
             do {
@@ -81,7 +82,8 @@ extension Engine {
             for tp in partitions {
                 guard let pipeline = pipelineByTopic[tp.topic] else { continue }
                 for rt in pipeline.runtimes { rt.removeShard(tp.partition) }
-                pipeline.partitions.removeAll { $0 == tp.partition }
+                for router in pipeline.routers { router.forget(tp.partition) }
+                pipeline.release(tp.partition)
                 pipeline.setPosition(Int(tp.partition), -1)
             }
             shareMemoryBudget()
@@ -91,15 +93,23 @@ extension Engine {
 
     /// Assigned partitions: each definition's shard is read from local state when that matches
     /// the changelog's last checkpoint, else rebuilt from the changelog. Returns where each
-    /// partition starts: its shards' lowest next offset.
+    /// partition starts: its shards' lowest next offset, or its routers' committed offset when
+    /// lower (the beginning when either has none).
     func takeOver(_ partitions: [TopicPartition]) throws -> [TopicPartitionOffset] {
         guard !partitions.isEmpty else { return [] }
         let started = Clock.nowMicros()
+        let routerStarts = routerStarts(partitions)
+        func start(_ pipeline: TopicPipeline, _ p: Int32) -> KafkaOffset {
+            var low = Int64.max
+            if !pipeline.runtimes.isEmpty { low = min(low, pipeline.lowestNext(p) ?? -1) }
+            if !pipeline.routers.isEmpty { low = min(low, routerStarts[TopicPartition(pipeline.topic, p)] ?? -1) }
+            return low >= 0 && low < .max ? KafkaOffset(low) : .beginning
+        }
         var positions: [TopicPartitionOffset] = []
         for (i, tp) in partitions.enumerated() {
             guard let pipeline = pipelineByTopic[tp.topic] else { continue }
-            if pipeline.runtimes[0].ownedShard(tp.partition) != nil {  // kept (never with the protocols Tally uses)
-                positions.append(TopicPartitionOffset(tp.topic, tp.partition, pipeline.lowestNext(tp.partition).map(KafkaOffset.init) ?? .beginning))
+            if pipeline.owns(tp.partition) {  // kept (never with the protocols Tally uses)
+                positions.append(TopicPartitionOffset(tp.topic, tp.partition, start(pipeline, tp.partition)))
                 continue
             }
             lock.withLock {
@@ -107,12 +117,10 @@ extension Engine {
             }
             for rt in pipeline.runtimes { try takeOver(tp.partition, of: rt, pipeline: pipeline) }
             lock.withLock {
-                pipeline.partitions.append(tp.partition)
-                pipeline.partitions.sort()
+                pipeline.own(tp.partition)
                 pipeline.setPosition(Int(tp.partition), -1)  // known again with its first message
             }
-            let start = pipeline.lowestNext(tp.partition).map(KafkaOffset.init) ?? .beginning
-            positions.append(TopicPartitionOffset(tp.topic, tp.partition, start))
+            positions.append(TopicPartitionOffset(tp.topic, tp.partition, start(pipeline, tp.partition)))
         }
         lock.withLock {
             shareMemoryBudget()
@@ -141,7 +149,7 @@ extension Engine {
                 logger.warning("\(log)[\(p)] starts at offset \(reader.firstOffset): its older records are gone. On a compacted topic that is expected; if they were dropped by retention (the development broker keeps ~5 MiB per partition), the rebuilt state of \(name) partition \(p) misses them")
             }
             let (entries, marker) = restore.finish()
-            try store.replaceShard(name, source: rt.definition.source, shard: p, entries: entries, marker: marker)
+            try store.replaceShard(name, source: rt.topic, shard: p, entries: entries, marker: marker)
             logger.info("\(name) partition \(p): rebuilt from \(log) (\(restore.records) records, \(entries.count) entries)")
         }
         try lock.withLock {
@@ -149,10 +157,14 @@ extension Engine {
             op.spillStore = try store.spillStore(for: op, shard: p)
             forwardResults(rt, op)
             let r = try store.restore(op, shard: p)
-            let offset = r.offsets[rt.definition.source]?[p] ?? -1
+            let offset = r.offsets[rt.topic]?[p] ?? -1
             rt.setNext(Int(p), offset)
             if offset >= 0 { rt.expect(Int(p), offset) }
-            rt.sharedWatermark.tracker.assign(p, now: Clock.now(), restored: r.watermarks[p])
+            if rt.isRouted {
+                rt.setRouted(shard: p, r.routed, now: Clock.now())
+            } else {
+                rt.sharedWatermark.tracker.assign(p, now: Clock.now(), restored: r.watermarks[p])
+            }
         }
     }
 

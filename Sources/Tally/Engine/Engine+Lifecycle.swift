@@ -19,7 +19,7 @@ extension Engine {
                 let r = try store.restore(op)
                 rt.stats = r.stats
                 rt.published = r.stats
-                for (p, o) in r.offsets[rt.definition.source] ?? [:] { rt.setNext(Int(p), o) }
+                for (p, o) in r.offsets[rt.topic] ?? [:] { rt.setNext(Int(p), o) }
                 for (p, t) in r.watermarks { op.watermarks.assign(p, now: now, restored: t) }
                 slices += r.slices
             }
@@ -43,7 +43,7 @@ extension Engine {
                 throw EngineError("source topic \(pipeline.topic) is not available: \(error)")
             }
             guard !partitions.isEmpty else { throw EngineError("source topic \(pipeline.topic) does not exist") }
-            pipeline.partitions = partitions
+            for p in partitions { pipeline.own(p) }
             for p in partitions {
                 pipeline.setPosition(Int(p), pipeline.lowestNext(p) ?? -1)
                 let start = pipeline.lowestNext(p).map(KafkaOffset.init) ?? .beginning
@@ -117,13 +117,15 @@ extension Engine {
                 return zip(rt.shards, rt.shardPartitions).map { shard in
                     StateStore.Part(
                         op: shard.0, shard: shard.1, closed: closed[shard.1] ?? ClosedResultsBatch(), expireBefore: expireBefore,
-                        offsets: [rt.definition.source: rt.next(Int(shard.1)) >= 0 ? [shard.1: rt.next(Int(shard.1))] : [:]],
-                        stats: rt.stats, changelog: true)
+                        offsets: [rt.topic: rt.next(Int(shard.1)) >= 0 ? [shard.1: rt.next(Int(shard.1))] : [:]],
+                        stats: rt.stats, changelog: true, topic: rt.topic, routed: rt.isRouted ? rt.routed(shard: shard.1) : nil)
                 }
             }
-            var commits: [TopicPartitionOffset] = []
-            // Group mode commits nothing: a commit during a rebalance can cost the assignment
-            // (docs/scale-out.md), and the offsets that count are in the shards' state.
+            // Group mode commits only the routers' source offsets, all routed events being
+            // flushed, and under a group of their own (`routerOffsets`): the shards' offsets are
+            // in their state, and a commit of a group member during a rebalance is refused and
+            // costs it the assignment (docs/scale-out.md).
+            var commits: [TopicPartitionOffset] = config.scaleOut ? routerCommits() : []
             for pipeline in pipelines where !config.scaleOut {
                 for p in pipeline.partitions {
                     if let low = pipeline.lowestNext(p) { commits.append(TopicPartitionOffset(pipeline.topic, p, KafkaOffset(low))) }
@@ -157,7 +159,11 @@ extension Engine {
                 lastCheckpoint = now
             }
             if !commits.isEmpty {
-                do { try consumer.commit(commits, async: true) } catch { logger.debug("offset commit (advisory) failed: \(error)") }
+                if let routerOffsets {
+                    do { try routerOffsets.commit(commits, async: true) } catch { logger.warning("committing the routers' source offsets failed (\(error)): a router that moves routes more again, which the shards skip") }
+                } else {
+                    do { try consumer.commit(commits, async: true) } catch { logger.debug("offset commit (advisory) failed: \(error)") }
+                }
             }
             FailPoint.hit("checkpoint.committed")
             for c in commits {

@@ -26,8 +26,8 @@ extension Engine: QueryService {
             events: rt.stats.counted, filtered: rt.stats.filtered, late: rt.stats.late,
             rejectedBy: Dictionary(uniqueKeysWithValues: rt.stats.rejectedBy.map { ($0.key.rawValue, $0.value) }),
             lastCheckpoint: lastCheckpoint,
-            partitions: pipelineByTopic[rt.definition.source]?.partitions ?? [],
-            definitionJSON: DefinitionJSON.render(rt.definition), instances: instances(of: rt.definition.source))
+            partitions: pipelineByTopic[rt.topic]?.partitions ?? [],
+            definitionJSON: DefinitionJSON.render(rt.definition), instances: instances(of: rt.topic))
     }
 
     public func windows(query name: String, key: [String], from: Int64?, to: Int64?) -> Result<KeyWindows, QueryError> {

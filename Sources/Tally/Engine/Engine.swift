@@ -44,14 +44,36 @@ public final class Engine: @unchecked Sendable {
     var rebalanceFailure: (any Error)?
     /// Group mode: the other instances and their partitions.
     var registry: InstanceRegistry?
+    /// Group mode with routers: commits their source offsets, under `routerGroup`.
+    var routerOffsets: Consumer?
+    /// Group mode with routers: when they next send ticks (`tickRouters`).
+    var nextTick: Int64 = 0
 
     /// Opens the state (refusing incompatible definitions), restores it, and connects to Kafka.
     public init(definitions: [Definition], config: EngineConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
+        // Group mode: a definition that repartitions reads its repartition topic; its source's
+        // pipeline routes its events there.
         var byTopic: [String: [Definition]] = [:]
-        for d in definitions { byTopic[d.source, default: []].append(d) }
-        pipelines = byTopic.keys.sorted().map { TopicPipeline(topic: $0, definitions: byTopic[$0]!, sharded: config.scaleOut) }
+        var routedBy: [String: [Definition]] = [:]
+        var repartitionTopics: Set<String> = []
+        for d in definitions {
+            if config.scaleOut && d.repartition {
+                let topic = Self.repartitionTopic(group: config.group, d.name)
+                byTopic[topic, default: []].append(d)
+                routedBy[d.source, default: []].append(d)
+                repartitionTopics.insert(topic)
+            } else {
+                byTopic[d.source, default: []].append(d)
+            }
+        }
+        pipelines = Set(byTopic.keys).union(routedBy.keys).sorted().map { topic in
+            TopicPipeline(
+                topic: topic, definitions: byTopic[topic] ?? [], sharded: config.scaleOut,
+                routed: (routedBy[topic] ?? []).map { ($0, topic: Self.repartitionTopic(group: config.group, $0.name), partitions: 0) },
+                isRepartition: repartitionTopics.contains(topic))
+        }
         for p in pipelines { pipelineByTopic[p.topic] = p }
         runtimes = pipelines.flatMap(\.runtimes)
         for (i, rt) in runtimes.enumerated() { rt.index = i }
@@ -87,6 +109,11 @@ public final class Engine: @unchecked Sendable {
         // zstd's fastest level: results are small JSON records that compress well anyway, and
         // compressing runs on the core the loop shares with the fetch thread.
         if producerConfig["compression.level"] == nil { producerConfig["compression.level"] = "1" }
+        // A routed event's shard skips records whose source offset is not above the last it
+        // applied: a retry must never reorder them (docs/scale-out.md).
+        if pipelines.contains(where: { !$0.routers.isEmpty }) && producerConfig["enable.idempotence"] == nil {
+            producerConfig["enable.idempotence"] = "true"
+        }
         producer = try Producer(config: producerConfig)
         output = OutputStage(runtimes: runtimes, producer: producer)
         healthStatus = HealthStatus(status: "restoring", ready: false, detail: "reading the stored state")
@@ -172,6 +199,7 @@ public final class Engine: @unchecked Sendable {
             }
         }
         if let deferredError { throw deferredError }
+        try tickRouters(now: now)
         if batch.count > 0 { recordLatency(batch, visibleAt: Clock.nowMicros()) }
         batch.release()
         producer.poll()
@@ -180,6 +208,7 @@ public final class Engine: @unchecked Sendable {
             if let change = probe.takeClusterChange() { try clusterChanged(from: change.old, to: change.new) }
         }
         metrics.publish(runtimes)
+        publishRouted()
         // Over the memory budget, the checkpoint comes early: it is where accumulators spill.
         if now >= nextCheckpoint || runtimes.contains(where: { $0.shards.contains(where: \.isOverBudget) }) {
             try checkpoint()
@@ -215,34 +244,55 @@ public final class Engine: @unchecked Sendable {
         }
         guard let pipeline = pipeline(of: m.topic) else { return }
         // Group mode: a message of a partition no longer owned (fetched before its revocation).
-        if config.scaleOut && pipeline.runtimes[0].ownedShard(m.partition) == nil { return }
+        if config.scaleOut && !pipeline.owns(m.partition) { return }
         let p = Int(m.partition)
         let position = pipeline.position(p)
         if position >= 0 && m.offset < position { offsetsWentBack(pipeline, partition: m.partition, from: position, to: m.offset) }
         pipeline.setPosition(p, m.offset + 1)
+        if pipeline.isRepartition { return try processRouted(m, pipeline, now: now) }
         try pipeline.scanner.scan(m.payload) { scan, view in
             for rt in pipeline.runtimes {
-                let next = rt.next(p)
-                if m.offset < next { continue }  // counted before the restart (or before a reset caught up)
-                let expected = rt.takeExpected(p)
-                if expected >= 0 && m.offset > expected { reportGap(rt, partition: m.partition, expected: expected, got: m.offset) }
-                rt.setNext(p, m.offset + 1)
-                let op = rt.shard(for: p)
-                let outcome: EventOutcome
-                switch scan {
-                case .object: outcome = op.process(view, partition: m.partition, recordTime: op.usesRecordTime ? m.timestamp : nil, now: now)
-                case .notAnObject: op.reject(partition: m.partition, now: now); outcome = .rejected(.notAnObject)
-                case .invalid: op.reject(partition: m.partition, now: now); outcome = .rejected(.invalidJSON)
-                }
-                rt.stats.record(outcome)
-                switch outcome {
-                case .late: try deadLetter(rt, m, reason: "late")
-                case .rejected(let r): try deadLetter(rt, m, reason: r.rawValue)
-                default: break
-                }
-                if !op.results.isEmpty { try emit(rt, op) }
+                guard admit(rt, m) else { continue }
+                try apply(scan, view, rt, m, now: now, lane: m.partition)
             }
+            for router in pipeline.routers { try route(scan, view, router, m) }
         }
+    }
+
+    /// Whether `rt` has yet to count `m` (it did before a restart, or before a reset caught
+    /// up); if so, `m` counts as read from now on.
+    @inline(__always)
+    func admit(_ rt: DefinitionRuntime, _ m: KafkaMessage) -> Bool {
+        let p = Int(m.partition)
+        if m.offset < rt.next(p) { return false }
+        let expected = rt.takeExpected(p)
+        if expected >= 0 && m.offset > expected { reportGap(rt, partition: m.partition, expected: expected, got: m.offset) }
+        rt.setNext(p, m.offset + 1)
+        return true
+    }
+
+    /// Counts one event in `rt`'s shard of `m`'s partition, dead-letters it when it is late or
+    /// rejected (`origin`: where a routed event was read first), and emits what closed. `lane`:
+    /// the watermark's partition (a routed event's is its source partition's lane in the shard).
+    @inline(__always)
+    func apply(
+        _ scan: EventScanner.Outcome, _ view: EventView, _ rt: DefinitionRuntime, _ m: KafkaMessage, now: Int64, lane: Int32,
+        origin: RoutedOrigin? = nil
+    ) throws {
+        let op = rt.shard(for: Int(m.partition))
+        let outcome: EventOutcome
+        switch scan {
+        case .object: outcome = op.process(view, partition: lane, recordTime: op.usesRecordTime ? m.timestamp : nil, now: now)
+        case .notAnObject: op.reject(partition: lane, now: now); outcome = .rejected(.notAnObject)
+        case .invalid: op.reject(partition: lane, now: now); outcome = .rejected(.invalidJSON)
+        }
+        rt.stats.record(outcome)
+        switch outcome {
+        case .late: try deadLetter(rt, m, reason: "late", origin: origin)
+        case .rejected(let r): try deadLetter(rt, m, reason: r.rawValue, origin: origin)
+        default: break
+        }
+        if !op.results.isEmpty { try emit(rt, op) }
     }
 
     /// Lets `op` hand over a window combined from spilled parts in chunks, as it is read.
@@ -314,14 +364,16 @@ public final class Engine: @unchecked Sendable {
         try output.submit(rt.index, shard: shard, &op.results)
     }
 
-    func deadLetter(_ rt: DefinitionRuntime, _ m: KafkaMessage, reason: String) throws {
+    /// Sends `m` to the definition's dead-letter topic, as it was read from its source: a routed
+    /// event with its `origin`'s partition, offset and key.
+    func deadLetter(_ rt: DefinitionRuntime, _ m: KafkaMessage, reason: String, origin: RoutedOrigin? = nil) throws {
         let headers: [(String, [UInt8])] = [
             ("tally.reason", Array(reason.utf8)),
             ("tally.query", Array(rt.definition.name.utf8)),
-            ("tally.topic", Array(m.topic.utf8)),
-            ("tally.partition", Array(String(m.partition).utf8)),
-            ("tally.offset", Array(String(m.offset).utf8)),
+            ("tally.topic", Array((origin == nil ? m.topic : rt.definition.source).utf8)),
+            ("tally.partition", Array(String(origin?.partition ?? m.partition).utf8)),
+            ("tally.offset", Array(String(origin?.offset ?? m.offset).utf8)),
         ]
-        try producer.produce(topic: rt.definition.deadLetter, key: m.key, value: m.payload, headers: headers)
+        try producer.produce(topic: rt.definition.deadLetter, key: origin == nil ? m.key : origin!.key, value: m.payload, headers: headers)
     }
 }

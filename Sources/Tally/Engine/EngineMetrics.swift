@@ -22,6 +22,12 @@ final class EngineMetrics: @unchecked Sendable {
     let ingestLatency = Metrics.Timer(label: "tally_ingest_latency_seconds", preferredDisplayUnit: .seconds)
     static let latencySamples = 64
     var lagGauges: [String: Gauge] = [:]
+    /// Group mode, per definition with `repartition`: events routed, routed records skipped as
+    /// already counted, records of its repartition topic that Tally did not write.
+    struct Repartition {
+        let routed, duplicates, foreign: Counter
+    }
+    var repartition: [String: Repartition] = [:]
 
     init(definitions: [Definition]) {
         for d in definitions {

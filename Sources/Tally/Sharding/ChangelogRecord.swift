@@ -6,6 +6,7 @@
 /// - `0x01 …` / `0x02 …` / `0x03 …`: a local state key (`StateKeys`): a slice accumulator, a
 ///   bucket of closed results (its whole blob, so that the last put of a key is its value) or a
 ///   spilled part; the value is the local value, or nil (a tombstone) for a delete
+/// - `0x06`: a repartitioned shard's applied source offsets (`StateKeys.routedKey`), put whole
 /// - `0x05`: closed results of windows starting before a time are gone (retention); the value is
 ///   that time (8 bytes, as in StateKeys). One key: compaction keeps the latest, which expires
 ///   everything the earlier ones did
@@ -70,6 +71,14 @@ public enum ChangelogRecord: Hashable, Sendable {
         guard let checkpoint else { throw ChangelogMessage.missingCheckpoint }
         guard let first = key.first else { throw StateError("changelog record with an empty key") }
         switch first {
+        case StateKeys.routedPrefix:
+            guard key.count == 1 else {
+                throw StateError("changelog record: applied-offsets key of \(key.count) bytes, expected 1")
+            }
+            guard let value, !value.isEmpty, StateKeys.parseRouted(value) != nil else {
+                throw StateError("changelog record: applied offsets of \(value?.count ?? 0) bytes, expected a multiple of \(StateKeys.routedEntryCount)")
+            }
+            return .put(key: key, value: value)
         case StateKeys.slicePrefix, StateKeys.spillPrefix, StateKeys.closedPrefix:
             if first == StateKeys.closedPrefix {
                 guard key.count == closedKeyCount else {
@@ -136,6 +145,6 @@ public enum ChangelogRecord: Hashable, Sendable {
     /// Whether `key` is a slice, closed-results or spilled-part key of the length its layout needs.
     static func isStateKey(_ key: [UInt8]) -> Bool {
         (key.first == StateKeys.slicePrefix && key.count >= 9) || (key.first == StateKeys.spillPrefix && key.count >= 21)
-            || (key.first == StateKeys.closedPrefix && key.count == closedKeyCount)
+            || (key.first == StateKeys.closedPrefix && key.count == closedKeyCount) || key == StateKeys.routedKey
     }
 }

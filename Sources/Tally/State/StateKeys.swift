@@ -9,12 +9,46 @@
 /// - `0x03 | slice start | key length u32 BE | group key | part u64 BE` → a part evicted over
 ///   the memory budget (see `WindowOperator+Spill.swift`), `stride` little-endian doubles; the
 ///   parts of one slice, and of one key in it, share a prefix
+/// - `0x06` → a shard fed by a repartition topic: per source partition, the offset after the
+///   last event it applied and the largest event time it knows of, as
+///   `[partition i32][next offset i64][time i64, Int64.min for none]…` little-endian (`routed`)
 /// In `_meta`: text keys (`offset/<definition>/<topic>/<partition>`, `size/<definition>` for a restore to
 /// reserve room, …) → little-endian Int64 or text.
 public enum StateKeys {
     static let slicePrefix: UInt8 = 0x01
     static let closedPrefix: UInt8 = 0x02
     static let spillPrefix: UInt8 = 0x03
+    static let routedPrefix: UInt8 = 0x06
+    /// The key of a repartitioned shard's applied source offsets.
+    static let routedKey: [UInt8] = [routedPrefix]
+
+    static let routedEntryCount = 20
+
+    /// The value of `routedKey`, by source partition.
+    static func routed(_ sources: [Int32: RoutedSource]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(sources.count * routedEntryCount)
+        for (p, s) in sources.sorted(by: { $0.key < $1.key }) {
+            withUnsafeBytes(of: p.littleEndian) { out += $0 }
+            withUnsafeBytes(of: s.next.littleEndian) { out += $0 }
+            withUnsafeBytes(of: (s.time ?? .min).littleEndian) { out += $0 }
+        }
+        return out
+    }
+
+    /// Reads a `routed` value; nil when it is not one.
+    static func parseRouted(_ value: [UInt8]) -> [Int32: RoutedSource]? {
+        guard value.count % routedEntryCount == 0 else { return nil }
+        var out: [Int32: RoutedSource] = [:]
+        value.withUnsafeBytes { b in
+            for i in stride(from: 0, to: b.count, by: routedEntryCount) {
+                let time = Int64(littleEndian: b.loadUnaligned(fromByteOffset: i + 12, as: Int64.self))
+                out[Int32(littleEndian: b.loadUnaligned(fromByteOffset: i, as: Int32.self))] = RoutedSource(
+                    next: Int64(littleEndian: b.loadUnaligned(fromByteOffset: i + 4, as: Int64.self)), time: time == .min ? nil : time)
+            }
+        }
+        return out
+    }
 
     /// Key of a spilled part.
     public static func spill(key: [UInt8], slice: Int64, part: Int64) -> [UInt8] {
@@ -158,5 +192,19 @@ public enum StateKeys {
     public static func int(_ b: [UInt8]) -> Int64? {
         guard b.count == 8 else { return nil }
         return b.withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
+    }
+}
+
+/// What a shard fed by a repartition topic knows of one source partition.
+public struct RoutedSource: Equatable, Sendable {
+    /// The offset after the last event of the source partition the shard applied (-1: none).
+    public var next: Int64
+    /// The largest event time of the source partition the shard knows of (events and ticks).
+    public var time: Int64?
+
+    /// Makes one.
+    public init(next: Int64, time: Int64?) {
+        self.next = next
+        self.time = time
     }
 }

@@ -161,6 +161,8 @@ public final class StateStore {
         public var spilledSlices = 0
         /// The id of the checkpoint whose changelog marker this shard's state matches (group mode).
         public var changelogCheckpoint: UInt64?
+        /// A shard fed by a repartition topic: what it knows of each source partition.
+        public var routed: [Int32: RoutedSource] = [:]
     }
 
     /// The reader of `op`'s spilled parts, which the operator needs whenever it has any.
@@ -318,6 +320,10 @@ public final class StateStore {
             if let c = try db.get(meta, Array("closed/\(name)".utf8)) { r.closedThrough = StateKeys.int(c) }
             if let s = try db.get(meta, Array("stats/\(definition)".utf8)) { r.stats = RunStats(encoded: s) ?? RunStats() }
             if let c = try db.get(meta, Array("clog/\(name)".utf8)), let id = StateKeys.int(c) { r.changelogCheckpoint = UInt64(bitPattern: id) }
+            if let v = try db.get(family, StateKeys.routedKey) {
+                guard let routed = StateKeys.parseRouted(v) else { throw StateError("the applied source offsets of \(name) are damaged (\(v.count) bytes)") }
+                r.routed = routed
+            }
             op.restore(closedThrough: r.closedThrough)
             let spilled = try spilledSlices(family)
             let sequence = try db.get(meta, Array("spillseq/\(name)".utf8)).flatMap(StateKeys.int) ?? 0
@@ -347,12 +353,20 @@ public final class StateStore {
         public var stats: RunStats
         /// Whether the shard's changes also go to its changelog (group mode), as `Prepared.changelogs`.
         public var changelog = false
+        /// The topic the shard reads: its source, or its repartition topic.
+        public var topic: String
+        /// A shard fed by a repartition topic: what it knows of each source partition (nil for
+        /// any other; its watermark times are those of `routed`).
+        public var routed: [Int32: RoutedSource]?
 
         /// Makes one.
         public init(
             op: WindowOperator, shard: Int32? = nil, closed: ClosedResultsBatch, expireBefore: Int64?,
-            offsets: [String: [Int32: Int64]], stats: RunStats, changelog: Bool = false
+            offsets: [String: [Int32: Int64]], stats: RunStats, changelog: Bool = false, topic: String? = nil,
+            routed: [Int32: RoutedSource]? = nil
         ) {
+            self.topic = topic ?? op.definition.source
+            self.routed = routed
             self.op = op
             self.shard = shard
             self.closed = closed
@@ -471,19 +485,26 @@ public final class StateStore {
                     prepared.familyPuts.append((family, closed))
                 }
             }
+            if let routed = part.routed, !routed.isEmpty {
+                let value = StateKeys.routed(routed)
+                var e = EntryBuffer()
+                e.append(key: { $0 += StateKeys.routedKey }, value: { $0 += value })
+                prepared.familyPuts.append((family, e))
+                if logged { records.append(.put(key: StateKeys.routedKey, value: value)) }
+            }
             for (topic, partitions) in part.offsets {
                 for (p, o) in partitions { prepared.metaPuts.append((Array("offset/\(name)/\(topic)/\(p)".utf8), StateKeys.int(o))) }
             }
             let times = part.op.watermarks.partitionTimes
-            for (p, t) in times where part.shard == nil || part.shard == p {
+            for (p, t) in times where part.routed == nil && (part.shard == nil || part.shard == p) {
                 prepared.metaPuts.append((Array("wm/\(name)/\(p)".utf8), StateKeys.int(t)))
             }
             if let c = part.op.closedThrough { prepared.metaPuts.append((Array("closed/\(name)".utf8), StateKeys.int(c))) }
             prepared.metaPuts.append((Array("stats/\(definition)".utf8), part.stats.encoded()))
             if logged, let shard = part.shard {
                 let marker = ChangelogMarker(
-                    checkpoint: checkpointID, nextOffset: part.offsets[part.op.definition.source]?[shard] ?? -1,
-                    watermark: times[shard], closedThrough: part.op.closedThrough, spillSequence: part.op.spillSequence)
+                    checkpoint: checkpointID, nextOffset: part.offsets[part.topic]?[shard] ?? -1,
+                    watermark: part.routed == nil ? times[shard] : nil, closedThrough: part.op.closedThrough, spillSequence: part.op.spillSequence)
                 records.append(.marker(marker))
                 prepared.changelogs.append(ShardChangelog(definition: definition, partition: shard, checkpoint: checkpointID, records: records))
                 prepared.metaPuts.append((Array("clog/\(name)".utf8), StateKeys.int(Int64(bitPattern: checkpointID))))

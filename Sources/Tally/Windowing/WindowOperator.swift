@@ -14,8 +14,7 @@ public final class WindowOperator {
     let size: Int64, slide: Int64, grace: Int64
     let filters: [BoundPredicate]
     let groupSlots: [Int]
-    let timeSlot: Int
-    let timeFormat: TimeSpec.Format?
+    let timeField: TimeField
     /// `definition.emit == .update`, read per event without touching the definition.
     public let isUpdateMode: Bool
 
@@ -115,8 +114,7 @@ public final class WindowOperator {
         grace = definition.window.grace
         filters = definition.filters.map { BoundPredicate($0, plan: &plan) }
         groupSlots = definition.groupBy.map { plan.slot(for: $0) }
-        timeSlot = definition.time.map { plan.slot(for: $0.field) } ?? -1
-        timeFormat = definition.time?.format
+        timeField = TimeField(definition.time, plan: &plan)
         isUpdateMode = definition.emit == .update
         layout = AggregateLayout(definition.aggregates, plan: &plan)
     }
@@ -124,7 +122,7 @@ public final class WindowOperator {
     deinit { keyScratch.deallocate() }
 
     /// Whether events take the Kafka record's timestamp (the definition has no `time`).
-    public var usesRecordTime: Bool { timeSlot < 0 }
+    public var usesRecordTime: Bool { timeField.usesRecordTime }
 
     /// Number of (key, slice) accumulators alive.
     public var liveAccumulators: Int { accTable.count }
@@ -138,21 +136,7 @@ public final class WindowOperator {
     @inline(__always)
     public func process(_ view: EventView, partition: Int32 = 0, recordTime: Int64? = nil, now: Int64 = 0) -> EventOutcome {
         // 1. Event time; every valid time moves the watermark, whatever happens to the event.
-        var time: Int64? = nil
-        var timeProblem = RejectReason.missingTime
-        if timeSlot >= 0 {
-            let v = view[timeSlot]
-            switch (timeFormat!, v.kind) {
-            case (_, .missing), (_, .null): break
-            case (.epochMs, .number): time = EventTime.fromEpochMilliseconds(v.number)
-            case (.epochS, .number): time = EventTime.fromEpochSeconds(v.number)
-            case (.iso8601, .string): time = EventTime.parseISO8601(view.bytes(of: v))
-            default: break
-            }
-            if time == nil && !v.isAbsent { timeProblem = .invalidTime }
-        } else {
-            time = recordTime
-        }
+        let (time, timeProblem) = timeField.time(of: view, recordTime: recordTime)
         if let time {
             if let w = sharedWatermark.tracker.observe(partition, time: time, now: now), w >= nextCloseAt { advance(to: w) }
         } else {

@@ -64,6 +64,16 @@ func render(_ v: JSONValue) -> String {
     #expect(d.time == nil)
     #expect(d.window == .tumbling(60_000, grace: 0))
     #expect(d.filters.isEmpty && d.groupBy.isEmpty)
+    #expect(!d.repartition)
+}
+
+@Test func repartitionIsReadAndChangesTheStoredStatesFingerprint() throws {
+    let plain = try parseDefinition(validDefinition).get()
+    let routed = try parseDefinition(variant("repartition", "true")).get()
+    #expect(routed.repartition && !plain.repartition)
+    // The shards of a repartitioned definition hold other keys than the source partitions'.
+    #expect(Fingerprint.of(routed) != Fingerprint.of(plain))
+    #expect(Fingerprint.of(try parseDefinition(variant("repartition", "false")).get()) == Fingerprint.of(plain))
 }
 
 @Test(arguments: [
@@ -95,7 +105,8 @@ func render(_ v: JSONValue) -> String {
     ("where", "[{\"field\":\"x\",\"op\":\"eq\"}]", "q.json: $.where[0].value: missing (expected a string, number or boolean)"),
     ("time", "{\"field\":\"ts\",\"format\":\"unix\"}", "q.json: $.time.format: \"unix\" is not a time format (expected one of epoch_ms, epoch_s, iso8601)"),
     ("emit", "\"always\"", "q.json: $.emit: \"always\" is not an emit mode (expected \"final\" or \"update\")"),
-    ("windowSize", "\"1m\"", "q.json: $.windowSize: unknown field (expected one of name, source, where, groupBy, time, window, aggregates, emit, output, deadLetter)"),
+    ("windowSize", "\"1m\"", "q.json: $.windowSize: unknown field (expected one of name, source, where, groupBy, time, window, aggregates, emit, output, deadLetter, repartition)"),
+    ("repartition", "\"yes\"", "q.json: $.repartition: \"yes\" is not a boolean (expected true (the source is not partitioned by the group key) or false)"),
 ] as [(String, String?, String)])
 func eachRuleReportsPathAndExpectation(key: String, replacement: String?, expected: String) {
     #expect(problems(variant(key, replacement)).contains(expected), "got: \(problems(variant(key, replacement)))")

@@ -20,21 +20,21 @@ import Testing
         let bootstrap: String
         let definitionPath: String
 
-        init() throws {
+        /// `topics`: the broker's (`name:partitions`), by default an 8-partition source and its changelog.
+        init(definition: String = LiveEngineTests.definition, topics: [String]? = nil) throws {
             dir = try TemporaryFolder("tally-scale-out")
             let n = ScaleOutTests.partitions
-            broker = try ChildProcess(
-                ["broker", "--topic", "orders:\(n)", "--topic", "live_out:\(n)", "--topic", "live_out.dlq:1",
-                 "--topic", "g-live-changelog:\(n)", "--topic", "g-instances:1"],
-                in: dir.url, name: "broker")
+            let topics = topics ?? ["orders:\(n)", "live_out:\(n)", "live_out.dlq:1", "g-live-changelog:\(n)", "g-instances:1"]
+            broker = try ChildProcess(["broker"] + topics.flatMap { ["--topic", $0] }, in: dir.url, name: "broker")
             bootstrap = try broker.firstLine()
             definitionPath = dir.url.appendingPathComponent("live.json").path
-            try LiveEngineTests.definition.write(toFile: definitionPath, atomically: true, encoding: .utf8)
+            try definition.write(toFile: definitionPath, atomically: true, encoding: .utf8)
         }
 
-        /// Events keyed by the group key: all of a customer's land on one partition.
-        func produce(_ lines: [String], name: String) throws {
-            try TallyBinary.produce(lines, bootstrap: bootstrap, keyField: "customer_id", in: dir.url, name: name)
+        /// Events keyed by the group key (all of a customer's land on one partition), or
+        /// (`keyed` false) by their time: a customer's events spread over every partition.
+        func produce(_ lines: [String], name: String, keyed: Bool = true) throws {
+            try TallyBinary.produce(lines, bootstrap: bootstrap, keyField: keyed ? "customer_id" : "ts", in: dir.url, name: name)
         }
 
         /// An instance of group `g` with its own state folder and HTTP port.

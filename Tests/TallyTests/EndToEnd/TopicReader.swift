@@ -11,6 +11,8 @@ enum TopicReader {
         var offset: Int64 = -1
         /// The value's exact bytes (`value` is their lossy UTF-8 reading).
         var payload: [UInt8] = []
+        /// The key's exact bytes, nil for a null key.
+        var keyBytes: [UInt8]? = nil
     }
 
     /// Every message of `topic` (all partitions), stopping after `quiet` seconds without new ones.
@@ -30,7 +32,7 @@ enum TopicReader {
                 out.append(Record(
                     key: m.key.map { String(decoding: $0, as: UTF8.self) } ?? "",
                     value: String(decoding: m.payload, as: UTF8.self), headers: headers,
-                    partition: m.partition, offset: m.offset, payload: Array(m.payload)))
+                    partition: m.partition, offset: m.offset, payload: Array(m.payload), keyBytes: m.key.map { Array($0) }))
             }
             if batch.count > 0 { lastNew = Date() }
             batch.release()

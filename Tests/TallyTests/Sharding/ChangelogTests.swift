@@ -154,7 +154,10 @@ import Testing
         Self.rejects([0x05, 1, 2], [], saying: "expiry key of 3 bytes, expected 1")
         Self.rejects([0x05], Array(repeating: 0, count: 7), saying: "expiry with a value of 7 bytes, expected 8")
         Self.rejects([0x05], nil, saying: "expiry with a value of 0 bytes, expected 8")
-        Self.rejects([0x06], nil, saying: "unknown key byte 0x6")
+        Self.rejects([0x06], nil, saying: "applied offsets of 0 bytes, expected a multiple of 20")
+        Self.rejects([0x06], Array(repeating: 1, count: 19), saying: "applied offsets of 19 bytes, expected a multiple of 20")
+        Self.rejects([0x06, 0], Array(repeating: 1, count: 20), saying: "applied-offsets key of 2 bytes, expected 1")
+        Self.rejects([0x07], nil, saying: "unknown key byte 0x7")
         Self.rejects([0xff], nil, saying: "unknown key byte 0xff")
 
         // Markers.

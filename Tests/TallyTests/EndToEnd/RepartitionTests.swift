@@ -1,0 +1,184 @@
+import Foundation
+import Kafka
+import Testing
+
+/// `"repartition": true` with `--scale-out`: a source whose records are not keyed by the group
+/// key (here: keyed by event time, so a customer's events are spread over every partition) reaches the
+/// shards through `g-live-repartition`. Real processes on a real `tally broker`; results compared
+/// with the plain reference.
+@Suite(.serialized) struct RepartitionTests {
+    static let definition = LiveEngineTests.definition.replacingOccurrences(of: "{\"name\":\"live\",", with: "{\"name\":\"live\",\"repartition\":true,")
+    /// 4 source partitions, 6 shards: the shard count is the repartition topic's, not the source's.
+    static let topics = [
+        "orders:4", "live_out:6", "live_out.dlq:1", "g-live-repartition:6", "g-live-changelog:6", "g-instances:1",
+    ]
+
+    /// An event far ahead for every customer, each at its own time: keyed by time, they reach
+    /// every source partition, so that each one's time moves past the last window.
+    static let flush = (0..<150).map {
+        "{\"event_type\":\"Flush\",\"customer_id\":\"c\($0)\",\"ts\":\(TallyTestCommandTests.base + 10_000_000 + Int64($0))}"
+    }
+
+    @Test func threeInstancesCountUnkeyedEventsExactlyThroughAKillAndAJoin() async throws {
+        try await onOwnThread { try Self().threeInstancesBody() }
+    }
+
+    func threeInstancesBody() throws {
+        let cluster = try ScaleOutTests.Cluster(definition: Self.definition, topics: Self.topics)
+        let lines = TallyTestCommandTests.dataset(count: 30_000, seed: 41, disorder: 900, veryLate: false)
+        let flush = Self.flush
+        let ref = LiveEngineTests.reference(lines + flush)
+        #expect(ref.outcomes["late", default: 0] == 0)
+        let half = lines.count / 2
+        try cluster.produce(Array(lines[..<half]), name: "first-half", keyed: false)
+        let source = try TopicReader.read("orders", bootstrap: cluster.bootstrap, quiet: 0.5)
+        let customerC7 = source.filter { $0.value.contains("\"c7\"") }
+        #expect(Set(customerC7.map(\.partition)).count == 4, "a customer's events are spread over the source's partitions")
+
+        let ports = (0..<4).map { _ in freePort() }
+        var instances = try (0..<3).map { try cluster.instance("i\($0)", http: ports[$0]) }
+        // Each shard (a partition of the repartition topic) is owned by exactly one instance.
+        var owned: [[Int]] = []
+        let settled = Date().addingTimeInterval(60)
+        repeat {
+            Thread.sleep(forTimeInterval: 0.5)
+            owned = (0..<3).map { i in (cluster.status(ports[i])?["partitions"] as? [Int]) ?? [] }
+        } while Date() < settled && (owned.contains(where: \.isEmpty) || owned.flatMap { $0 }.sorted() != Array(0..<6))
+        #expect(owned.flatMap { $0 }.sorted() == Array(0..<6), "shards owned: \(owned)")
+
+        // Killed once it has counted events and checkpointed them: its routers' uncommitted
+        // source offsets are routed again by their next owner, and skipped by the shards.
+        let counted = Date().addingTimeInterval(60)
+        var since: Int64?
+        while Date() < counted {
+            let s = cluster.status(ports[0])
+            let checkpoint = (s?["lastCheckpoint"] as? NSNumber)?.int64Value ?? 0
+            if since == nil, (s?["events"] as? Int) ?? 0 > 0 { since = Int64(Date().timeIntervalSince1970 * 1000) }
+            if let since, checkpoint > since + 500 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(since != nil, "the first instance counted events before it was killed")
+        instances[0].signal(SIGKILL)
+        _ = instances[0].wait(timeout: 10)
+        try cluster.produce(Array(lines[half...]), name: "second-half", keyed: false)
+        let moved = Date().addingTimeInterval(60)
+        repeat {
+            Thread.sleep(forTimeInterval: 0.5)
+            owned = (1..<3).map { i in (cluster.status(ports[i])?["partitions"] as? [Int]) ?? [] }
+        } while Date() < moved && owned.flatMap { $0 }.sorted() != Array(0..<6)
+        #expect(owned.flatMap { $0 }.sorted() == Array(0..<6), "after the kill: \(owned)")
+        instances.append(try cluster.instance("i3", http: ports[3]))
+        let joined = Date().addingTimeInterval(60)
+        while Date() < joined && ((cluster.status(ports[3])?["partitions"] as? [Int]) ?? []).isEmpty {
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        let share = (cluster.status(ports[3])?["partitions"] as? [Int]) ?? []
+        #expect(!share.isEmpty, "the new instance takes a share")
+        try cluster.produce(flush, name: "flush", keyed: false)
+
+        // Every window exact: no event lost or counted twice, none late although each shard
+        // reads the source partitions interleaved (its watermark follows each source partition).
+        try LiveEngineTests.verify(try cluster.output(expected: ref.closedWindows.count), ref)
+
+        // Bad events reach the dead-letter topic as they were read from the source: its topic,
+        // partition and offset in the headers, the same bytes.
+        let sourceNow = try TopicReader.read("orders", bootstrap: cluster.bootstrap, quiet: 0.5)
+        var bySource: [String: [UInt8]] = [:]
+        for r in sourceNow { bySource["\(r.partition)/\(r.offset)"] = r.payload }
+        let dead = try TopicReader.read("live_out.dlq", bootstrap: cluster.bootstrap, quiet: 0.5)
+        let rejected = ref.outcomes.filter { !["counted", "filtered", "late"].contains($0.key) }.values.reduce(0, +)
+        #expect(Set(dead.map { "\($0.headers["tally.partition"] ?? "")/\($0.headers["tally.offset"] ?? "")" }).count == rejected, "one dead letter per rejected event (\(rejected)), duplicates aside: \(dead.count)")
+        for d in dead {
+            #expect(d.headers["tally.topic"] == "orders", "\(d.headers)")
+            let at = "\(d.headers["tally.partition"] ?? "")/\(d.headers["tally.offset"] ?? "")"
+            #expect(bySource[at] == d.payload, "the dead letter of orders \(at) is the source record")
+        }
+
+        // Any instance answers for any key, with every window of it.
+        let live = [ports[1], ports[2], ports[3]]
+        for c in stride(from: 2, to: 150, by: 13) {
+            let expected = ref.closedWindows.filter { $0.key.hasPrefix("customer_id=\"c\(c)\"|") }
+            for port in live {
+                let answer = try HTTPGet.get("http://127.0.0.1:\(port)/queries/live/keys/c\(c)")
+                let windows = (answer.json as? [String: Any])?["windows"] as? [[String: Any]] ?? []
+                #expect(windows.count == expected.count, "c\(c) asked of \(port): \(windows.count) windows, reference \(expected.count); its status: \(String(describing: cluster.status(port)))")
+                for w in windows {
+                    let start = (w["start"] as? NSNumber)?.int64Value ?? -1
+                    let n = ((w["values"] as? [String: Any])?["n"] as? NSNumber)?.intValue
+                    #expect(n == expected["customer_id=\"c\(c)\"|\(start)"]?.events, "c\(c) \(start) asked of \(port)")
+                }
+            }
+        }
+        var routed = 0.0
+        for port in live { routed += Self.metric("tally_repartition_routed_total", port: port) }
+        #expect(routed > 0, "the live instances routed events")
+        for (i, instance) in instances.enumerated() {
+            let errors = instance.stderr.split(separator: "\n").filter { $0.contains(" error ") || $0.contains(" critical ") }
+            #expect(errors.isEmpty, "instance \(i) reported errors:\n\(errors.joined(separator: "\n"))")
+        }
+        for i in 1..<4 {
+            instances[i].signal(SIGTERM)
+            #expect(instances[i].wait(timeout: 60) == 0, "instance \(i): \(instances[i].stderr.suffix(2000))")
+        }
+    }
+
+    /// Every routed record written a second time (as a router that moved before committing would):
+    /// each shard counts each event once, and says how many it skipped.
+    @Test func aRecordRoutedTwiceIsCountedOnce() async throws {
+        try await onOwnThread { try Self().routedTwiceBody() }
+    }
+
+    func routedTwiceBody() throws {
+        let cluster = try ScaleOutTests.Cluster(definition: Self.definition, topics: Self.topics)
+        let lines = TallyTestCommandTests.dataset(count: 6_000, seed: 43, disorder: 900, veryLate: false)
+        let flush = Self.flush
+        let ref = LiveEngineTests.reference(lines + flush)
+        try cluster.produce(lines, name: "data", keyed: false)
+        let http = freePort()
+        let first = try cluster.instance("a", http: http)
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline {
+            if let s = cluster.status(http), ["events", "filtered", "late", "rejected"].map({ (s[$0] as? Int) ?? 0 }).reduce(0, +) >= lines.count { break }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        first.signal(SIGTERM)
+        #expect(first.wait(timeout: 60) == 0, "\(first.stderr.suffix(2000))")
+
+        let routed = try TopicReader.read("g-live-repartition", bootstrap: cluster.bootstrap, quiet: 0.5)
+        let events = routed.filter { ($0.keyBytes?.count ?? 0) >= 13 && $0.keyBytes![12] != 2 }
+        #expect(events.count == lines.count, "every source record routed once: \(events.count)")
+        let producer = try Producer(config: ["bootstrap.servers": cluster.bootstrap])
+        for r in routed {
+            try producer.produce(topic: "g-live-repartition", partition: r.partition, key: r.keyBytes, value: r.payload)
+        }
+        try producer.flush(timeout: .seconds(10))
+        try cluster.produce(flush, name: "flush", keyed: false)
+
+        let again = try cluster.instance("a", http: http)
+        try LiveEngineTests.verify(try cluster.output(expected: ref.closedWindows.count), ref)
+        let skipped = Self.metric("tally_repartition_duplicates_total", port: http)
+        #expect(Int(skipped) == events.count, "every copy skipped: \(skipped) of \(events.count)")
+        let s = cluster.status(http)
+        #expect((s?["events"] as? Int) == ref.outcomes["counted", default: 0], "counted once: \(String(describing: s?["events"]))")
+        again.signal(SIGTERM)
+        #expect(again.wait(timeout: 60) == 0, "\(again.stderr.suffix(2000))")
+    }
+
+    @Test func aMissingRepartitionTopicIsNamedWithTheWayToCreateIt() async throws {
+        try await onOwnThread {
+            let cluster = try ScaleOutTests.Cluster(
+                definition: Self.definition, topics: ["orders:4", "live_out:4", "live_out.dlq:1", "g-live-changelog:2", "g-instances:1"])
+            let run = try ChildProcess(cluster.instanceArguments("a", http: freePort()), in: cluster.dir.url, name: "run")
+            #expect(run.wait(timeout: 60) == 1, "\(run.stderr.suffix(2000))")
+            // The mock broker creates a topic on first use, with its default partition count: the
+            // changelog then has the wrong size. A real cluster refuses the missing topic itself.
+            #expect(run.stderr.contains("g-live-repartition"), "\(run.stderr.suffix(2000))")
+        }
+    }
+
+    /// The sum of the samples of `name` in `/metrics` of the instance on `port`.
+    static func metric(_ name: String, port: Int) -> Double {
+        let text = (try? String(contentsOf: URL(string: "http://127.0.0.1:\(port)/metrics")!, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").filter { $0.hasPrefix(name) }.compactMap { Double($0.split(separator: " ").last!) }.reduce(0, +)
+    }
+}
