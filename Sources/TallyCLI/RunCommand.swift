@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
     var partitions = 4
 
     @Flag(help: ArgumentHelp(
-        "Share the source partitions with the other instances of --group (Kafka's group protocol); each owned partition's state also goes to the topic <group>-<definition>-changelog, which must exist with as many partitions as the source. Sources must be keyed by the group key."))
+        "Share the source partitions with the other instances of --group (Kafka's group protocol); each owned partition's state also goes to the topic <group>-<definition>-changelog, which must exist with as many partitions as the source. A source must be keyed by the group key, or its definition must say "repartition": true (its events then go through <group>-<definition>-repartition, whose partition count the changelog has instead)."))
     var scaleOut = false
 
     @Option(help: ArgumentHelp(
@@ -126,7 +126,10 @@ struct RunCommand: AsyncParsableCommand {
             let cluster = try MockCluster()
             var topics = Set<String>()
             for d in definitions { topics.formUnion([d.source, d.output, d.deadLetter]) }
-            if scaleOut { topics.formUnion(definitions.map { "\(self.group)-\($0.name)-changelog" } + ["\(self.group)-instances"]) }
+            if scaleOut {
+                topics.formUnion(definitions.map { "\(self.group)-\($0.name)-changelog" } + ["\(self.group)-instances"])
+                topics.formUnion(definitions.filter(\.repartition).map { "\(self.group)-\($0.name)-repartition" })
+            }
             for t in topics.sorted() { try cluster.createTopic(t, partitions: partitions) }
             broker = cluster
             bootstrap = cluster.bootstrapServers
