@@ -57,7 +57,7 @@ struct RunCommand: AsyncParsableCommand {
     var partitions = 4
 
     @Flag(help: ArgumentHelp(
-        "Share the source partitions with the other instances of --group (Kafka's group protocol); each owned partition's state also goes to the topic <group>-<definition>-changelog, which must exist with as many partitions as the source. A source must be keyed by the group key, or its definition must say "repartition": true (its events then go through <group>-<definition>-repartition, whose partition count the changelog has instead)."))
+        "Share the source partitions with the other instances of --group (Kafka's group protocol); each owned partition's state also goes to the topic <group>-<definition>-changelog, which must exist with as many partitions as the source. A source must be keyed by the group key, or its definition must say \"repartition\": true (its events then go through <group>-<definition>-repartition, whose partition count the changelog has instead)."))
     var scaleOut = false
 
     @Option(help: ArgumentHelp(

@@ -28,6 +28,9 @@ final class DefinitionRuntime {
     /// (shard, source partition): `lane(shard:source:)`.
     var repartitionCount: Int32 = 1
     var sourceCount: Int32 = 0
+    /// Group mode with `repartition`: per shard partition, what its state last stored of the
+    /// source partitions (`routedChange`).
+    private var routedStored: [Int32: [Int32: RoutedSource]] = [:]
     /// The watermark every shard of this definition closes windows at.
     let sharedWatermark = SharedWatermark()
     let encoder: ResultEncoder
@@ -87,6 +90,7 @@ final class DefinitionRuntime {
         shards.remove(at: i)
         shardPartitions.remove(at: i)
         routedNext.remove(at: i)
+        routedStored[p] = nil
         shardIndex[Int(p)] = -1
         for (j, q) in shardPartitions.enumerated() { shardIndex[Int(q)] = j }
         if isRouted {
@@ -127,6 +131,16 @@ final class DefinitionRuntime {
         return out
     }
 
+    /// Group mode with `repartition`: what the shard of partition `p` knows of each source
+    /// partition when it changed since its state last stored it, else nil (nothing to write:
+    /// its changelog would grow by the same value at every checkpoint).
+    func routedChange(shard p: Int32) -> [Int32: RoutedSource]? {
+        let now = routed(shard: p)
+        if routedStored[p] == now { return nil }
+        routedStored[p] = now
+        return now
+    }
+
     /// Group mode with `repartition`: puts back what the shard of `p` knew of each source
     /// partition, and starts tracking its lanes (every source partition's, known or not: one
     /// without a time holds the watermark back, as a partition that joins does).
@@ -137,6 +151,7 @@ final class DefinitionRuntime {
             row[Int(s)] = r.next
         }
         routedNext[shardIndex[Int(p)]] = row
+        routedStored[p] = sources
         for s in 0..<max(sourceCount, (sources.keys.max() ?? -1) + 1) {
             sharedWatermark.tracker.assign(lane(shard: p, source: s), now: now, restored: sources[s]?.time)
         }

@@ -118,7 +118,7 @@ extension Engine {
                     StateStore.Part(
                         op: shard.0, shard: shard.1, closed: closed[shard.1] ?? ClosedResultsBatch(), expireBefore: expireBefore,
                         offsets: [rt.topic: rt.next(Int(shard.1)) >= 0 ? [shard.1: rt.next(Int(shard.1))] : [:]],
-                        stats: rt.stats, changelog: true, topic: rt.topic, routed: rt.isRouted ? rt.routed(shard: shard.1) : nil)
+                        stats: rt.stats, changelog: true, topic: rt.topic, routed: rt.isRouted ? rt.routedChange(shard: shard.1) : nil)
                 }
             }
             // Group mode commits only the routers' source offsets, all routed events being

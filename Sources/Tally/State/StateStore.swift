@@ -355,8 +355,8 @@ public final class StateStore {
         public var changelog = false
         /// The topic the shard reads: its source, or its repartition topic.
         public var topic: String
-        /// A shard fed by a repartition topic: what it knows of each source partition (nil for
-        /// any other; its watermark times are those of `routed`).
+        /// A shard fed by a repartition topic: what it knows of each source partition, when that
+        /// changed since the last checkpoint (nil for any other shard, or nothing changed).
         public var routed: [Int32: RoutedSource]?
 
         /// Makes one.
@@ -496,7 +496,8 @@ public final class StateStore {
                 for (p, o) in partitions { prepared.metaPuts.append((Array("offset/\(name)/\(topic)/\(p)".utf8), StateKeys.int(o))) }
             }
             let times = part.op.watermarks.partitionTimes
-            for (p, t) in times where part.routed == nil && (part.shard == nil || part.shard == p) {
+            // A repartitioned shard's times are its lanes', kept with its source offsets (`routed`).
+            for (p, t) in times where part.topic == part.op.definition.source && (part.shard == nil || part.shard == p) {
                 prepared.metaPuts.append((Array("wm/\(name)/\(p)".utf8), StateKeys.int(t)))
             }
             if let c = part.op.closedThrough { prepared.metaPuts.append((Array("closed/\(name)".utf8), StateKeys.int(c))) }
@@ -504,7 +505,7 @@ public final class StateStore {
             if logged, let shard = part.shard {
                 let marker = ChangelogMarker(
                     checkpoint: checkpointID, nextOffset: part.offsets[part.topic]?[shard] ?? -1,
-                    watermark: part.routed == nil ? times[shard] : nil, closedThrough: part.op.closedThrough, spillSequence: part.op.spillSequence)
+                    watermark: part.topic == part.op.definition.source ? times[shard] : nil, closedThrough: part.op.closedThrough, spillSequence: part.op.spillSequence)
                 records.append(.marker(marker))
                 prepared.changelogs.append(ShardChangelog(definition: definition, partition: shard, checkpoint: checkpointID, records: records))
                 prepared.metaPuts.append((Array("clog/\(name)".utf8), StateKeys.int(Int64(bitPattern: checkpointID))))
