@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Tally
 import Testing
 
 /// `"repartition": true` with `--scale-out`: a source whose records are not keyed by the group
@@ -94,12 +95,29 @@ import Testing
             #expect(bySource[at] == d.payload, "the dead letter of orders \(at) is the source record")
         }
 
-        // Any instance answers for any key, with every window of it.
+        // Any instance answers for any key, with every window of it; the owner it names is the
+        // instance owning the shard Kafka's partitioner gives the key.
         let live = [ports[1], ports[2], ports[3]]
+        // (A cooperative rebalance after the join may still be moving shards: wait until every
+        // one is owned again.)
+        let stable = Date().addingTimeInterval(60)
+        repeat {
+            owned = live.map { (cluster.status($0)?["partitions"] as? [Int]) ?? [] }
+            if owned.flatMap({ $0 }).sorted() == Array(0..<6) { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        } while Date() < stable
+        let listed = cluster.status(ports[1])?["instances"] as? [[String: Any]] ?? []
+        var ownerOf: [Int: String] = [:]
+        for i in listed {
+            for p in (i["partitions"] as? [Int]) ?? [] { ownerOf[p] = i["http"] as? String }
+        }
+        #expect(ownerOf.count == 6, "every shard has an owner: \(listed)")
         for c in stride(from: 2, to: 150, by: 13) {
             let expected = ref.closedWindows.filter { $0.key.hasPrefix("customer_id=\"c\(c)\"|") }
+            let shard = Int((Murmur2.hash(GroupKey.encode([.string("c\(c)")])) & 0x7fff_ffff) % 6)
             for port in live {
-                let answer = try HTTPGet.get("http://127.0.0.1:\(port)/queries/live/keys/c\(c)")
+                let answer = try HTTPGet.getWithHeaders("http://127.0.0.1:\(port)/queries/live/keys/c\(c)")
+                #expect(answer.headers["x-tally-owner"] == ownerOf[shard], "c\(c) (shard \(shard)) asked of \(port)")
                 let windows = (answer.json as? [String: Any])?["windows"] as? [[String: Any]] ?? []
                 #expect(windows.count == expected.count, "c\(c) asked of \(port): \(windows.count) windows, reference \(expected.count); its status: \(String(describing: cluster.status(port)))")
                 for w in windows {
