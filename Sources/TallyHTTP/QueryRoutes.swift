@@ -69,9 +69,11 @@ struct QueryRoutes: Sendable {
         case .success(let windows):
             guard let own = service.ownAddress else { return JSONBody.response(windows.json) }
             if !windows.windows.isEmpty { return JSONBody.response(windows.json, headers: [Self.ownerHeader: own]) }
-            // Scale-out: the key's shard may be another instance's; the one that has its windows answers.
+            // Scale-out: the key's shard may be another instance's; the one that has its windows
+            // answers (its likely owners are asked first; each request asked is counted).
             if request.headers[Self.forwardedHeader] == nil {
-                for peer in service.peers() {
+                for peer in service.peers(query: asked.query, key: asked.key) {
+                    metrics.makeCounter(name: "tally_query_forwards_total").increment()
                     guard let answer = await PeerHTTP.get(
                         peer, target: request.uri.description, headers: [(Self.forwardedHeader.rawName, "1")], timeoutMs: 2_000),
                         answer.status == 200, let owner = answer.header(Self.ownerHeader.rawName)

@@ -209,6 +209,26 @@ extension Engine {
         return registry.live(now: Clock.now()).map(\.http).filter { $0 != registry.http }
     }
 
+    /// The other live instances to ask for `key`: for a definition with `repartition`, whose
+    /// shard of a key is known (`Router.partition(ofKey:count:)`), the owners of the key's
+    /// possible shards first; else every one.
+    public func peers(query name: String, key: [String]) -> [String] {
+        let all = peers()
+        // (`runtimes` and a runtime's definition never change; the partition count is set before
+        // the group is joined.)
+        guard let registry, let rt = runtime(named: name), rt.isRouted, key.count == rt.definition.groupBy.count else { return all }
+        let count = lock.withLock { rt.repartitionCount }
+        let shards = Set(Self.keyCandidates(key).map { Router.partition(ofKey: GroupKey.encode($0), count: count) })
+        let owners = registry.live(now: Clock.now()).filter { !shards.isDisjoint(with: $0.partitions[rt.topic] ?? []) }.map(\.http)
+        return Self.ownersFirst(all, owners: owners)
+    }
+
+    /// `peers` with those in `owners` first, each group in its order.
+    static func ownersFirst(_ peers: [String], owners: [String]) -> [String] {
+        let first = Set(owners)
+        return peers.filter { first.contains($0) } + peers.filter { !first.contains($0) }
+    }
+
     /// This instance's HTTP address as published.
     public var ownAddress: String? { registry?.http }
 

@@ -42,17 +42,8 @@ extension Engine: QueryService {
                     return .failure(.badParameter("the range holds \(count) windows, at most \(Self.maxWindowsPerRequest) per request: narrow it with from and to"))
                 }
             }
-            // URL values are text: try each as a string, then as a number or boolean where it reads as one.
-            let candidates = key.map { v -> [GroupKey.Value] in
-                var c: [GroupKey.Value] = [.string(v)]
-                if let n = Double(v), n.isFinite { c.append(.number(n)) }
-                if v == "true" || v == "false" { c.append(.bool(v == "true")) }
-                return c
-            }
-            var combos: [[GroupKey.Value]] = [[]]
-            for c in candidates { combos = combos.flatMap { prefix in c.map { prefix + [$0] } } }
             var best: (key: [UInt8], windows: [KeyWindows.Window])? = nil
-            for combo in combos.prefix(64) {
+            for combo in Self.keyCandidates(key) {
                 let bytes = GroupKey.encode(combo)
                 let found = windows(rt, key: bytes, from: from, to: to)
                 if best == nil || (!found.isEmpty && best!.windows.isEmpty) { best = (bytes, found) }
@@ -64,6 +55,20 @@ extension Engine: QueryService {
             keyJSON.append(0x7D)
             return .success(KeyWindows(query: name, keyJSON: String(decoding: keyJSON, as: UTF8.self), windows: best!.windows))
         }
+    }
+
+    /// The group keys URL values may stand for, at most 64: each value as a string, then as a
+    /// number or boolean where it reads as one (URL values are text).
+    static func keyCandidates(_ key: [String]) -> ArraySlice<[GroupKey.Value]> {
+        let candidates = key.map { v -> [GroupKey.Value] in
+            var c: [GroupKey.Value] = [.string(v)]
+            if let n = Double(v), n.isFinite { c.append(.number(n)) }
+            if v == "true" || v == "false" { c.append(.bool(v == "true")) }
+            return c
+        }
+        var combos: [[GroupKey.Value]] = [[]]
+        for c in candidates { combos = combos.flatMap { prefix in c.map { prefix + [$0] } } }
+        return combos.prefix(64)
     }
 
     /// Most closed windows one key request may read (one store read each): without `from` the

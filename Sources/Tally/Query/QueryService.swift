@@ -14,6 +14,9 @@ public protocol QueryService: Sendable {
     var ownAddress: String? { get }
     /// With scale-out: the other live instances of the group, whose answers complete this one's.
     func peers() -> [String]
+    /// With scale-out: the other live instances to ask for `key` of `query`, those that own it
+    /// first when that can be told.
+    func peers(query: String, key: [String]) -> [String]
 }
 
 extension QueryService {
@@ -21,6 +24,8 @@ extension QueryService {
     public var ownAddress: String? { nil }
     /// A standalone instance has no peers.
     public func peers() -> [String] { [] }
+    /// By default every peer, in `peers()` order.
+    public func peers(query: String, key: [String]) -> [String] { peers() }
 }
 
 /// An instance of the group (scale-out) and the partitions of a definition's source it owns.

@@ -127,6 +127,10 @@ import Testing
                 }
             }
         }
+        // An instance that does not own a key asks its owner first: one forward per such request
+        // (12 keys asked of 3 instances, one of which owns each), however many instances there are.
+        let forwards = live.map { Self.metric("tally_query_forwards_total", port: $0) }.reduce(0, +)
+        #expect(forwards == 12 * 2, "forwarded requests: \(forwards)")
         var routed = 0.0
         for port in live { routed += Self.metric("tally_repartition_routed_total", port: port) }
         #expect(routed > 0, "the live instances routed events")

@@ -41,6 +41,19 @@ import Testing
         #expect(used.count == 6, "40 keys use every shard: \(used)")
     }
 
+    @Test func aKeyQueryAsksTheOwnersOfTheKeysShardsFirst() {
+        let peers = ["a:1", "b:2", "c:3", "d:4"]
+        #expect(Engine.ownersFirst(peers, owners: ["c:3"]) == ["c:3", "a:1", "b:2", "d:4"])
+        #expect(Engine.ownersFirst(peers, owners: ["d:4", "b:2", "gone:9"]) == ["b:2", "d:4", "a:1", "c:3"])
+        #expect(Engine.ownersFirst(peers, owners: []) == peers)
+        // The shard a query looks for is the one the router picks for the same key.
+        let (router, scanner) = Self.router()
+        for c in 0..<20 {
+            let routed = Self.route("{\"customer_id\":\"c\(c)\",\"ts\":1}", router, scanner, from: 1)
+            #expect(Router.partition(ofKey: GroupKey.encode([.string("c\(c)")]), count: 6) == routed)
+        }
+    }
+
     @Test func anEventWithoutAGroupKeyGoesToItsSourcePartitionsShareToBeRejectedThere() {
         let (router, scanner) = Self.router()
         #expect(Self.route("{\"ts\":1}", router, scanner, from: 4) == 4)
