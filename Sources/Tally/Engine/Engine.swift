@@ -128,8 +128,11 @@ public final class Engine: @unchecked Sendable {
         try restore()
         FailPoint.hit("restored")
         if config.scaleOut { try joinGroup() } else { try assignPartitions() }
+        // The probe asks the broker through a client of its own: its metadata and offset
+        // requests, made through the engine's consumer, held that consumer's fetches back for
+        // ~30–40 ms every second (the tail of the ingest-to-queryable latency).
         let probe = BrokerMonitor(
-            consumer: consumer, topic: pipelines[0].topic, partition: 0,
+            consumer: try Consumer(config: readerConfig("probe")), topic: pipelines[0].topic, partition: 0,
             interval: config.brokerProbeInterval, logger: logger)
         probe.start()
         monitor.withLock { $0 = probe }
