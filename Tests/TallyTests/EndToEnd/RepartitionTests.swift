@@ -32,7 +32,7 @@ import Testing
         #expect(ref.outcomes["late", default: 0] == 0)
         let half = lines.count / 2
         try cluster.produce(Array(lines[..<half]), name: "first-half", keyed: false)
-        let source = try TopicReader.read("orders", bootstrap: cluster.bootstrap, quiet: 0.5)
+        let source = try Self.read("orders", cluster, atLeast: half)
         let customerC7 = source.filter { $0.value.contains("\"c7\"") }
         #expect(Set(customerC7.map(\.partition)).count == 4, "a customer's events are spread over the source's partitions")
 
@@ -83,11 +83,11 @@ import Testing
 
         // Bad events reach the dead-letter topic as they were read from the source: its topic,
         // partition and offset in the headers, the same bytes.
-        let sourceNow = try TopicReader.read("orders", bootstrap: cluster.bootstrap, quiet: 0.5)
+        let sourceNow = try Self.read("orders", cluster, atLeast: lines.count + flush.count)
         var bySource: [String: [UInt8]] = [:]
         for r in sourceNow { bySource["\(r.partition)/\(r.offset)"] = r.payload }
-        let dead = try TopicReader.read("live_out.dlq", bootstrap: cluster.bootstrap, quiet: 0.5)
         let rejected = ref.outcomes.filter { !["counted", "filtered", "late"].contains($0.key) }.values.reduce(0, +)
+        let dead = try Self.read("live_out.dlq", cluster, atLeast: rejected)
         #expect(Set(dead.map { "\($0.headers["tally.partition"] ?? "")/\($0.headers["tally.offset"] ?? "")" }).count == rejected, "one dead letter per rejected event (\(rejected)), duplicates aside: \(dead.count)")
         for d in dead {
             #expect(d.headers["tally.topic"] == "orders", "\(d.headers)")
@@ -166,7 +166,7 @@ import Testing
         first.signal(SIGTERM)
         #expect(first.wait(timeout: 60) == 0, "\(first.stderr.suffix(2000))")
 
-        let routed = try TopicReader.read("g-live-repartition", bootstrap: cluster.bootstrap, quiet: 0.5)
+        let routed = try Self.read("g-live-repartition", cluster, atLeast: lines.count)
         let events = routed.filter { ($0.keyBytes?.count ?? 0) >= 13 && $0.keyBytes![12] != 2 }
         #expect(events.count == lines.count, "every source record routed once: \(events.count)")
         let producer = try Producer(config: ["bootstrap.servers": cluster.bootstrap])
@@ -196,6 +196,17 @@ import Testing
             // changelog then has the wrong size. A real cluster refuses the missing topic itself.
             #expect(run.stderr.contains("g-live-repartition"), "\(run.stderr.suffix(2000))")
         }
+    }
+
+    /// Every record of `topic`, once there are at least `count` (or a minute passed): a read may
+    /// end before the first record arrives when the machine is busy.
+    static func read(_ topic: String, _ cluster: ScaleOutTests.Cluster, atLeast count: Int) throws -> [TopicReader.Record] {
+        let deadline = Date().addingTimeInterval(60)
+        var records: [TopicReader.Record] = []
+        repeat {
+            records = try TopicReader.read(topic, bootstrap: cluster.bootstrap, quiet: 1.0)
+        } while records.count < count && Date() < deadline
+        return records
     }
 
     /// The sum of the samples of `name` in `/metrics` of the instance on `port`.
