@@ -94,7 +94,9 @@ final class DefinitionRuntime {
         shardIndex[Int(p)] = -1
         for (j, q) in shardPartitions.enumerated() { shardIndex[Int(q)] = j }
         if isRouted {
-            for s in 0..<sourceCount { sharedWatermark.tracker.revoke(lane(shard: p, source: s)) }
+            // Every lane of the shard, those of source partitions that came after the start too.
+            let lanes = sharedWatermark.tracker.assigned.count
+            for l in stride(from: Int(p), to: lanes, by: Int(repartitionCount)) { sharedWatermark.tracker.revoke(Int32(l)) }
         } else {
             sharedWatermark.tracker.revoke(p)
         }
@@ -227,10 +229,9 @@ final class TopicPipeline {
     /// The fields its definitions read (group mode registers each new shard's fields here).
     var plan = FieldPlan()
 
-    /// `routed`: definitions repartitioning this topic, each with its repartition topic and that
-    /// topic's partition count.
+    /// `routed`: definitions repartitioning this topic, each with its repartition topic.
     init(
-        topic: String, definitions: [Definition], sharded: Bool = false, routed: [(Definition, topic: String, partitions: Int32)] = [],
+        topic: String, definitions: [Definition], sharded: Bool = false, routed: [(Definition, topic: String)] = [],
         isRepartition: Bool = false
     ) {
         self.topic = topic
@@ -239,7 +240,7 @@ final class TopicPipeline {
         var runtimes: [DefinitionRuntime] = []
         for d in definitions { runtimes.append(DefinitionRuntime(d, plan: &plan, sharded: sharded, topic: topic)) }
         self.runtimes = runtimes
-        routers = routed.map { Router($0.0, topic: $0.topic, partitions: $0.partitions, plan: &plan) }
+        routers = routed.map { Router($0.0, topic: $0.topic, plan: &plan) }
         scanner = EventScanner(plan: plan)
         self.plan = plan
     }

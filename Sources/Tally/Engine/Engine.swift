@@ -71,7 +71,7 @@ public final class Engine: @unchecked Sendable {
         pipelines = Set(byTopic.keys).union(routedBy.keys).sorted().map { topic in
             TopicPipeline(
                 topic: topic, definitions: byTopic[topic] ?? [], sharded: config.scaleOut,
-                routed: (routedBy[topic] ?? []).map { ($0, topic: Self.repartitionTopic(group: config.group, $0.name), partitions: 0) },
+                routed: (routedBy[topic] ?? []).map { ($0, topic: Self.repartitionTopic(group: config.group, $0.name)) },
                 isRepartition: repartitionTopics.contains(topic))
         }
         for p in pipelines { pipelineByTopic[p.topic] = p }

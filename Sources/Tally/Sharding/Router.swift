@@ -21,8 +21,8 @@ final class Router {
     let definition: Definition
     /// The repartition topic.
     let topic: String
-    /// Its partition count (known once the engine has asked the broker).
-    var partitions: Int32
+    /// Its partition count (set once the engine has asked the broker).
+    var partitions: Int32 = 0
     let groupSlots: [Int]
     let timeField: TimeField
     /// Per source partition, the largest event time routed (`WatermarkTracker.none` before one)
@@ -39,10 +39,9 @@ final class Router {
     private var routedKey = KeyBuilder()
 
     /// Registers the group fields of `definition` in `plan` (the source topic's).
-    init(_ definition: Definition, topic: String, partitions: Int32, plan: inout FieldPlan) {
+    init(_ definition: Definition, topic: String, plan: inout FieldPlan) {
         self.definition = definition
         self.topic = topic
-        self.partitions = partitions
         groupSlots = definition.groupBy.map { plan.slot(for: $0) }
         timeField = TimeField(definition.time, plan: &plan)
     }
