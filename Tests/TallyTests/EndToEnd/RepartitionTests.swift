@@ -25,7 +25,7 @@ import Testing
     }
 
     func threeInstancesBody() throws {
-        let cluster = try ScaleOutTests.Cluster(definition: Self.definition, topics: Self.topics)
+        let cluster = try ScaleOutTests.Cluster(definitions: [Self.definition], topics: Self.topics)
         let lines = TallyTestCommandTests.dataset(count: 30_000, seed: 41, disorder: 900, veryLate: false)
         let flush = Self.flush
         let ref = LiveEngineTests.reference(lines + flush)
@@ -151,7 +151,7 @@ import Testing
     }
 
     func routedTwiceBody() throws {
-        let cluster = try ScaleOutTests.Cluster(definition: Self.definition, topics: Self.topics)
+        let cluster = try ScaleOutTests.Cluster(definitions: [Self.definition], topics: Self.topics)
         let lines = TallyTestCommandTests.dataset(count: 6_000, seed: 43, disorder: 900, veryLate: false)
         let flush = Self.flush
         let ref = LiveEngineTests.reference(lines + flush)
@@ -186,10 +186,62 @@ import Testing
         #expect(again.wait(timeout: 60) == 0, "\(again.stderr.suffix(2000))")
     }
 
+    /// One source, two definitions: one reads it as it is (it is keyed by the group key), the
+    /// other repartitions it. The pipeline resumes each source partition at the lower of the
+    /// first's stored offset and the routers' commit; a kill and a join move both.
+    @Test func aSourceReadAsItIsByOneDefinitionAndRepartitionedByAnother() async throws {
+        try await onOwnThread { try Self().mixedBody() }
+    }
+
+    func mixedBody() throws {
+        let routed = Self.definition.replacingOccurrences(of: "\"name\":\"live\"", with: "\"name\":\"live2\"")
+            .replacingOccurrences(of: "\"output\":\"live_out\"", with: "\"output\":\"live2_out\"")
+        let cluster = try ScaleOutTests.Cluster(
+            definitions: [LiveEngineTests.definition, routed],
+            topics: [
+                "orders:4", "live_out:4", "live_out.dlq:1", "live2_out:4", "live2_out.dlq:1", "g-live-changelog:4",
+                "g-live2-repartition:4", "g-live2-changelog:4", "g-instances:1",
+            ])
+        let lines = TallyTestCommandTests.dataset(count: 12_000, seed: 47, disorder: 900, veryLate: false)
+        let flush = ScaleOutTests.flush
+        let ref = LiveEngineTests.reference(lines + flush)
+        let half = lines.count / 2
+        try cluster.produce(Array(lines[..<half]), name: "first-half")
+        let ports = (0..<3).map { _ in freePort() }
+        var instances = try (0..<2).map { try cluster.instance("m\($0)", http: ports[$0]) }
+        // The first is killed once both definitions counted events there and a checkpoint followed.
+        let counted = Date().addingTimeInterval(60)
+        var since: Int64?
+        while Date() < counted {
+            let plain = cluster.status(ports[0])
+            let other = (try? HTTPGet.get("http://127.0.0.1:\(ports[0])/queries/live2"))?.json as? [String: Any]
+            let checkpoint = (plain?["lastCheckpoint"] as? NSNumber)?.int64Value ?? 0
+            if since == nil, (plain?["events"] as? Int) ?? 0 > 0, (other?["events"] as? Int) ?? 0 > 0 {
+                since = Int64(Date().timeIntervalSince1970 * 1000)
+            }
+            if let since, checkpoint > since + 500 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(since != nil, "both definitions counted events on the first instance before it was killed")
+        instances[0].signal(SIGKILL)
+        _ = instances[0].wait(timeout: 10)
+        try cluster.produce(Array(lines[half...]), name: "second-half")
+        instances.append(try cluster.instance("m2", http: ports[2]))
+        try cluster.produce(flush, name: "flush")
+        try LiveEngineTests.verify(try cluster.output(expected: ref.closedWindows.count), ref)
+        try LiveEngineTests.verify(try cluster.output(expected: ref.closedWindows.count, topic: "live2_out"), ref)
+        for (i, instance) in instances.enumerated() where i > 0 {
+            let errors = instance.stderr.split(separator: "\n").filter { $0.contains(" error ") || $0.contains(" critical ") }
+            #expect(errors.isEmpty, "instance \(i) reported errors:\n\(errors.joined(separator: "\n"))")
+            instance.signal(SIGTERM)
+            #expect(instance.wait(timeout: 60) == 0, "instance \(i): \(instance.stderr.suffix(2000))")
+        }
+    }
+
     @Test func aMissingRepartitionTopicIsNamedWithTheWayToCreateIt() async throws {
         try await onOwnThread {
             let cluster = try ScaleOutTests.Cluster(
-                definition: Self.definition, topics: ["orders:4", "live_out:4", "live_out.dlq:1", "g-live-changelog:2", "g-instances:1"])
+                definitions: [Self.definition], topics: ["orders:4", "live_out:4", "live_out.dlq:1", "g-live-changelog:2", "g-instances:1"])
             let run = try ChildProcess(cluster.instanceArguments("a", http: freePort()), in: cluster.dir.url, name: "run")
             #expect(run.wait(timeout: 60) == 1, "\(run.stderr.suffix(2000))")
             // The mock broker creates a topic on first use, with its default partition count: the

@@ -20,15 +20,19 @@ import Testing
         let bootstrap: String
         let definitionPath: String
 
-        /// `topics`: the broker's (`name:partitions`), by default an 8-partition source and its changelog.
-        init(definition: String = LiveEngineTests.definition, topics: [String]? = nil) throws {
+        /// `definitions`: the instances' (one file each in a folder); `topics`: the broker's
+        /// (`name:partitions`), by default an 8-partition source and its changelog.
+        init(definitions: [String] = [LiveEngineTests.definition], topics: [String]? = nil) throws {
             dir = try TemporaryFolder("tally-scale-out")
             let n = ScaleOutTests.partitions
             let topics = topics ?? ["orders:\(n)", "live_out:\(n)", "live_out.dlq:1", "g-live-changelog:\(n)", "g-instances:1"]
             broker = try ChildProcess(["broker"] + topics.flatMap { ["--topic", $0] }, in: dir.url, name: "broker")
             bootstrap = try broker.firstLine()
-            definitionPath = dir.url.appendingPathComponent("live.json").path
-            try definition.write(toFile: definitionPath, atomically: true, encoding: .utf8)
+            definitionPath = dir.url.appendingPathComponent("queries").path
+            try FileManager.default.createDirectory(atPath: definitionPath, withIntermediateDirectories: true)
+            for (i, d) in definitions.enumerated() {
+                try d.write(toFile: "\(definitionPath)/q\(i).json", atomically: true, encoding: .utf8)
+            }
         }
 
         /// Events keyed by the group key (all of a customer's land on one partition), or
@@ -49,12 +53,12 @@ import Testing
              "--retention", "30d"] + ScaleOutTests.groupProperties
         }
 
-        /// Every result emitted, once `expected` distinct ones arrived (or two minutes passed).
-        func output(expected: Int) throws -> [TopicReader.Record] {
+        /// Every result emitted to `topic`, once `expected` distinct ones arrived (or two minutes passed).
+        func output(expected: Int, topic: String = "live_out") throws -> [TopicReader.Record] {
             let deadline = Date().addingTimeInterval(120)
             var records: [TopicReader.Record] = []
             repeat {
-                records = try TopicReader.read("live_out", bootstrap: bootstrap, quiet: 1.0)
+                records = try TopicReader.read(topic, bootstrap: bootstrap, quiet: 1.0)
             } while Set(records.map(\.key)).count < expected && Date() < deadline
             return records
         }
