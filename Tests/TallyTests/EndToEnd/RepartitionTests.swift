@@ -173,6 +173,11 @@ import Testing
         for r in routed {
             try producer.produce(topic: "g-live-repartition", partition: r.partition, key: r.keyBytes, value: r.payload)
         }
+        // And two records Tally did not write (an event that would count if it were taken):
+        // dead-lettered as not routed, counted apart, not counted in any window.
+        let stray = "{\"event_type\":\"OrderCreated\",\"customer_id\":\"c1\",\"total\":5,\"ts\":\(TallyTestCommandTests.base + 1000)}"
+        try producer.produce(topic: "g-live-repartition", partition: 1, key: Array("not-routed".utf8), value: Array(stray.utf8))
+        try producer.produce(topic: "g-live-repartition", partition: 4, key: nil, value: Array(stray.utf8))
         try producer.flush(timeout: .seconds(10))
         try cluster.produce(flush, name: "flush", keyed: false)
 
@@ -180,6 +185,10 @@ import Testing
         try LiveEngineTests.verify(try cluster.output(expected: ref.closedWindows.count), ref)
         let skipped = Self.metric("tally_repartition_duplicates_total", port: http)
         #expect(Int(skipped) == events.count, "every copy skipped: \(skipped) of \(events.count)")
+        #expect(Self.metric("tally_repartition_foreign_total", port: http) == 2)
+        let rejected = ref.outcomes.filter { !["counted", "filtered", "late"].contains($0.key) }.values.reduce(0, +)
+        let notRouted = try Self.read("live_out.dlq", cluster, atLeast: rejected + 2).filter { $0.headers["tally.reason"] == "not-routed" }
+        #expect(notRouted.count == 2 && notRouted.allSatisfy { $0.value == stray }, "\(notRouted.map(\.headers))")
         let s = cluster.status(http)
         #expect((s?["events"] as? Int) == ref.outcomes["counted", default: 0], "counted once: \(String(describing: s?["events"]))")
         again.signal(SIGTERM)
