@@ -136,7 +136,10 @@ public final class Engine: @unchecked Sendable {
             interval: config.brokerProbeInterval, logger: logger)
         probe.start()
         monitor.withLock { $0 = probe }
-        defer { probe.stop() }
+        defer {
+            probe.stop()
+            monitor.withLock { $0 = nil }  // its client goes now, not when the engine does: the broker may go first
+        }
         let waker = PrefetchWaker(
             consumer: consumer, limit: consumerConfig["queued.min.messages"].flatMap { Int($0) } ?? PrefetchWaker.defaultLimit,
             logger: logger)

@@ -403,5 +403,8 @@ import Testing
         #expect(finals.contains(false) && finals.contains(true), "\(updates.count) records")
         engine.signal(SIGINT)
         #expect(engine.wait() == 0, "\(engine.stderr)")
+        // Every Kafka client is gone before the embedded broker: none complains it went away.
+        let complaints = engine.stderr.split(separator: "\n").filter { $0.hasPrefix("%3|") || $0.hasPrefix("%4|") }
+        #expect(complaints.isEmpty, "\(complaints.joined(separator: "\n"))")
     }
 }
