@@ -210,7 +210,7 @@ extension Engine {
     }
 
     /// The other live instances to ask for `key`: for a definition with `repartition`, whose
-    /// shard of a key is known (`Router.partition(ofKey:count:)`), the owners of the key's
+    /// shard of a key is known (`Murmur2` of its `GroupKey` bytes, as the router picks it), the owners of the key's
     /// possible shards first; else every one.
     public func peers(query name: String, key: [String]) -> [String] {
         let all = peers()
@@ -218,7 +218,7 @@ extension Engine {
         // the group is joined.)
         guard let registry, let rt = runtime(named: name), rt.isRouted, key.count == rt.definition.groupBy.count else { return all }
         let count = lock.withLock { rt.repartitionCount }
-        let shards = Set(Self.keyCandidates(key).map { Router.partition(ofKey: GroupKey.encode($0), count: count) })
+        let shards = Set(Self.keyCandidates(key).map { Murmur2.partition(of: GroupKey.encode($0), count: count) })
         let owners = registry.live(now: Clock.now()).filter { !shards.isDisjoint(with: $0.partitions[rt.topic] ?? []) }.map(\.http)
         return Self.ownersFirst(all, owners: owners)
     }

@@ -40,6 +40,12 @@ public enum Murmur2 {
 
     /// The partition, among `count`, of a record keyed by `key`.
     public static func partition(of key: some Sequence<UInt8>, count: Int32) -> Int32 {
+        Array(key).withUnsafeBytes { partition($0, count: count) }
+    }
+
+    /// The partition, among `count`, of a record keyed by the bytes `key`.
+    @inline(__always)
+    public static func partition(_ key: UnsafeRawBufferPointer, count: Int32) -> Int32 {
         precondition(count > 0, "a topic has at least one partition")
         return (hash(key) & 0x7fff_ffff) % count
     }

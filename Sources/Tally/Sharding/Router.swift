@@ -57,17 +57,7 @@ final class Router {
         guard let view else { return sourcePartition % partitions }
         key.reset()
         if GroupKey.encode(view, slots: groupSlots, into: &key) != nil { return sourcePartition % partitions }
-        return Self.partition(ofKey: key.bytes, count: partitions)
-    }
-
-    /// The repartition partition of a group key (`GroupKey` bytes) among `count`: Kafka's default
-    /// partitioner's choice.
-    @inline(__always) static func partition(ofKey bytes: UnsafeRawBufferPointer, count: Int32) -> Int32 {
-        (Murmur2.hash(bytes) & 0x7fff_ffff) % count
-    }
-
-    static func partition(ofKey bytes: [UInt8], count: Int32) -> Int32 {
-        bytes.withUnsafeBytes { partition(ofKey: $0, count: count) }
+        return Murmur2.partition(key.bytes, count: partitions)
     }
 
     /// Notes the event at `offset` of `sourcePartition` (its time when it has a valid one).

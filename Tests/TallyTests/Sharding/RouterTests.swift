@@ -51,7 +51,7 @@ import Testing
         let (router, scanner) = Self.router()
         for c in 0..<20 {
             let routed = Self.route("{\"customer_id\":\"c\(c)\",\"ts\":1}", router, scanner, from: 1)
-            #expect(Router.partition(ofKey: GroupKey.encode([.string("c\(c)")]), count: 6) == routed)
+            #expect(Murmur2.partition(of: GroupKey.encode([.string("c\(c)")]), count: 6) == routed)
         }
     }
 
