@@ -458,19 +458,17 @@ public final class StateStore {
             let size = part.op.residentSize
             prepared.metaPuts.append((Array("size/\(name)".utf8), [size.accumulators, size.keys, size.keyBytes].flatMap { StateKeys.int(Int64($0)) }))
             prepared.familyPuts.append((family, entries))
+            // Retention first, as in the write (ranges, then puts).
+            if let cutoff = part.expireBefore {
+                prepared.ranges.append((family, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff)))
+                if logged { records.append(.expireClosed(before: cutoff)) }
+            }
             if part.shard == nil {
                 // One instance: the closed results are the definition's.
                 if part.closed.count > 0 { prepared.closedPuts.append((family, part.closed)) }
-                if let cutoff = part.expireBefore {
-                    prepared.ranges.append((family, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff)))
-                }
             } else {
                 // Group mode: a shard's closed results are its own, in its family and changelog,
-                // so that they move with it. Retention first, as in the write (ranges, then puts).
-                if let cutoff = part.expireBefore {
-                    prepared.ranges.append((family, [StateKeys.closedPrefix], StateKeys.closedBound(cutoff)))
-                    if logged { records.append(.expireClosed(before: cutoff)) }
-                }
+                // so that they move with it.
                 if part.closed.count > 0 {
                     // Whole buckets: a window's results may come in several checkpoints, and the
                     // changelog's last put of a bucket must be all of it. The previous checkpoint
