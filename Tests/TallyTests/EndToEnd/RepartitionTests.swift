@@ -49,16 +49,7 @@ import Testing
 
         // Killed once it has counted events and checkpointed them: its routers' uncommitted
         // source offsets are routed again by their next owner, and skipped by the shards.
-        let counted = Date().addingTimeInterval(60)
-        var since: Int64?
-        while Date() < counted {
-            let s = cluster.status(ports[0])
-            let checkpoint = (s?["lastCheckpoint"] as? NSNumber)?.int64Value ?? 0
-            if since == nil, (s?["events"] as? Int) ?? 0 > 0 { since = Int64(Date().timeIntervalSince1970 * 1000) }
-            if let since, checkpoint > since + 500 { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        #expect(since != nil, "the first instance counted events before it was killed")
+        #expect(cluster.awaitCountedAndCheckpointed(ports[0]), "the first instance counted events before it was killed")
         instances[0].signal(SIGKILL)
         _ = instances[0].wait(timeout: 10)
         try cluster.produce(Array(lines[half...]), name: "second-half", keyed: false)
@@ -134,14 +125,8 @@ import Testing
         var routed = 0.0
         for port in live { routed += Self.metric("tally_repartition_routed_total", port: port) }
         #expect(routed > 0, "the live instances routed events")
-        for (i, instance) in instances.enumerated() {
-            let errors = instance.stderr.split(separator: "\n").filter { $0.contains(" error ") || $0.contains(" critical ") }
-            #expect(errors.isEmpty, "instance \(i) reported errors:\n\(errors.joined(separator: "\n"))")
-        }
-        for i in 1..<4 {
-            instances[i].signal(SIGTERM)
-            #expect(instances[i].wait(timeout: 60) == 0, "instance \(i): \(instances[i].stderr.suffix(2000))")
-        }
+        ScaleOutTests.expectNoErrors(instances.enumerated())
+        ScaleOutTests.stop(instances.enumerated().dropFirst())
     }
 
     /// Every routed record written a second time (as a router that moved before committing would):
@@ -219,19 +204,9 @@ import Testing
         let ports = (0..<3).map { _ in freePort() }
         var instances = try (0..<2).map { try cluster.instance("m\($0)", http: ports[$0]) }
         // The first is killed once both definitions counted events there and a checkpoint followed.
-        let counted = Date().addingTimeInterval(60)
-        var since: Int64?
-        while Date() < counted {
-            let plain = cluster.status(ports[0])
-            let other = (try? HTTPGet.get("http://127.0.0.1:\(ports[0])/queries/live2"))?.json as? [String: Any]
-            let checkpoint = (plain?["lastCheckpoint"] as? NSNumber)?.int64Value ?? 0
-            if since == nil, (plain?["events"] as? Int) ?? 0 > 0, (other?["events"] as? Int) ?? 0 > 0 {
-                since = Int64(Date().timeIntervalSince1970 * 1000)
-            }
-            if let since, checkpoint > since + 500 { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        #expect(since != nil, "both definitions counted events on the first instance before it was killed")
+        #expect(
+            cluster.awaitCountedAndCheckpointed(ports[0], queries: ["live", "live2"]),
+            "both definitions counted events on the first instance before it was killed")
         instances[0].signal(SIGKILL)
         _ = instances[0].wait(timeout: 10)
         try cluster.produce(Array(lines[half...]), name: "second-half")
@@ -239,12 +214,8 @@ import Testing
         try cluster.produce(flush, name: "flush")
         try LiveEngineTests.verify(try cluster.output(expected: ref.closedWindows.count), ref)
         try LiveEngineTests.verify(try cluster.output(expected: ref.closedWindows.count, topic: "live2_out"), ref)
-        for (i, instance) in instances.enumerated() where i > 0 {
-            let errors = instance.stderr.split(separator: "\n").filter { $0.contains(" error ") || $0.contains(" critical ") }
-            #expect(errors.isEmpty, "instance \(i) reported errors:\n\(errors.joined(separator: "\n"))")
-            instance.signal(SIGTERM)
-            #expect(instance.wait(timeout: 60) == 0, "instance \(i): \(instance.stderr.suffix(2000))")
-        }
+        ScaleOutTests.expectNoErrors(instances.enumerated().dropFirst())
+        ScaleOutTests.stop(instances.enumerated().dropFirst())
     }
 
     @Test func aMissingRepartitionTopicIsNamedWithTheWayToCreateIt() async throws {

@@ -63,9 +63,43 @@ import Testing
             return records
         }
 
-        /// `/queries/live` of the instance on `http`, nil while it does not answer.
-        func status(_ http: Int) -> [String: Any]? {
-            (try? HTTPGet.get("http://127.0.0.1:\(http)/queries/live"))?.json as? [String: Any]
+        /// `/queries/{query}` of the instance on `http`, nil while it does not answer.
+        func status(_ http: Int, query: String = "live") -> [String: Any]? {
+            (try? HTTPGet.get("http://127.0.0.1:\(http)/queries/\(query)"))?.json as? [String: Any]
+        }
+
+        /// Waits (a minute at most) until the instance on `http` has counted events of each of
+        /// `queries` and checkpointed after that; false when it did not.
+        func awaitCountedAndCheckpointed(_ http: Int, queries: [String] = ["live"]) -> Bool {
+            let deadline = Date().addingTimeInterval(60)
+            var since: Int64?
+            while Date() < deadline {
+                let statuses = queries.map { status(http, query: $0) }
+                let checkpoint = (statuses[0]?["lastCheckpoint"] as? NSNumber)?.int64Value ?? 0
+                if since == nil, statuses.allSatisfy({ ($0?["events"] as? Int) ?? 0 > 0 }) {
+                    since = Int64(Date().timeIntervalSince1970 * 1000)
+                }
+                if let since, checkpoint > since + 500 { return true }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            return false
+        }
+    }
+
+    /// Expects no error or critical line in the logs of the numbered instances (e.g. "offsets …
+    /// went back": a partition read again from an earlier offset).
+    static func expectNoErrors(_ instances: some Sequence<(offset: Int, element: ChildProcess)>) {
+        for (i, instance) in instances {
+            let errors = instance.stderr.split(separator: "\n").filter { $0.contains(" error ") || $0.contains(" critical ") }
+            #expect(errors.isEmpty, "instance \(i) reported errors:\n\(errors.joined(separator: "\n"))")
+        }
+    }
+
+    /// Stops the numbered instances with SIGTERM; each must exit 0 (after its final checkpoint).
+    static func stop(_ instances: some Sequence<(offset: Int, element: ChildProcess)>) {
+        for (i, instance) in instances {
+            instance.signal(SIGTERM)
+            #expect(instance.wait(timeout: 60) == 0, "instance \(i): \(instance.stderr.suffix(2000))")
         }
     }
 
@@ -104,16 +138,7 @@ import Testing
 
         // Mid-stream: once the first instance has counted events and checkpointed them, it is
         // killed, and the second half arrives while its partitions wait for a new owner.
-        let counted = Date().addingTimeInterval(60)
-        var since: Int64?
-        while Date() < counted {
-            let s = cluster.status(ports[0])
-            let checkpoint = (s?["lastCheckpoint"] as? NSNumber)?.int64Value ?? 0
-            if since == nil, (s?["events"] as? Int) ?? 0 > 0 { since = Int64(Date().timeIntervalSince1970 * 1000) }
-            if let since, checkpoint > since + 500 { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        #expect(since != nil, "the first instance counted events before it was killed")
+        #expect(cluster.awaitCountedAndCheckpointed(ports[0]), "the first instance counted events before it was killed")
         instances[0].signal(SIGKILL)
         _ = instances[0].wait(timeout: 10)
         try cluster.produce(Array(lines[half...]), name: "second-half")
@@ -179,15 +204,8 @@ import Testing
                 }
             }
         }
-        for (i, instance) in instances.enumerated() {
-            // e.g. "offsets … went back": a partition read again from an earlier offset.
-            let errors = instance.stderr.split(separator: "\n").filter { $0.contains(" error ") || $0.contains(" critical ") }
-            #expect(errors.isEmpty, "instance \(i) reported errors:\n\(errors.joined(separator: "\n"))")
-        }
-        for i in 1..<4 {
-            instances[i].signal(SIGTERM)
-            #expect(instances[i].wait(timeout: 60) == 0, "instance \(i): \(instances[i].stderr.suffix(2000))")
-        }
+        Self.expectNoErrors(instances.enumerated())
+        Self.stop(instances.enumerated().dropFirst())
     }
 
     @Test func aRestartedInstanceKeepsItsCurrentLocalStateAndALostFolderComesBackFromTheChangelog() async throws {
