@@ -95,19 +95,21 @@ public enum JSONWriter {
     /// Writes a double (see `appendDouble`).
     static func putDouble(_ v: Double, _ c: inout ByteCursor) {
         guard v.isFinite else { c.put(0x6E); c.put(0x75); c.put(0x6C); c.put(0x6C); return }
-        // Below 2^31 two decimals with six fraction digits are further apart than an ulp, so at
-        // most one of them reads back as v: when v * 10^6 finds it, that is the text (trimmed).
-        if abs(v) < 2_147_483_648 {
-            let scaled = v * 1_000_000
-            if case let whole = Int64(scaled), Double(whole) == scaled, Double(whole) / 1_000_000 == v {
+        // Below 2^30 (ulp ≤ 2^-23) at most one decimal with six fraction digits reads back as v,
+        // and v * 10^6 lies within 0.25 of it, so rounding finds the only candidate: one check.
+        if abs(v) < 1_073_741_824 {
+            let whole = Int64((v * 1_000_000).rounded())
+            if Double(whole) / 1_000_000 == v {
                 var n = whole, digits = 6
-                while digits > 0 && n % 10 == 0 { n /= 10; digits -= 1 }
+                while digits > 0 && n % 10 == 0 { n /= 10; digits -= 1 }  // the same rational, shorter
                 putDecimal(n, fractionDigits: digits, &c)
-                return
+            } else {
+                putShortest(v, &c)
             }
+            return
         }
-        // Fast path without a String: values that are exactly n / 10^d for a small d (money,
-        // counts) print as n with a decimal point, which reads back as the same double.
+        // Larger values that are exactly n / 10^d for a small d (money, counts) print as n with
+        // a decimal point, which reads back as the same double.
         var scale = 1.0
         for d in 0...6 {
             let scaled = v * scale
@@ -116,13 +118,28 @@ public enum JSONWriter {
                 Double(whole) / scale == v
             {
                 var n = whole, digits = d
-                while digits > 0 && n % 10 == 0 { n /= 10; digits -= 1 }  // the same rational, shorter
+                while digits > 0 && n % 10 == 0 { n /= 10; digits -= 1 }
                 putDecimal(n, fractionDigits: digits, &c)
                 return
             }
             scale *= 10
         }
-        for b in v.description.utf8 { c.put(b) }
+        putShortest(v, &c)
+    }
+
+    /// Writes Swift's own text for `v` (`description`: shortest round trip) straight from the
+    /// standard library's digit buffer, without building a String.
+    static func putShortest(_ v: Double, _ c: inout ByteCursor) {
+        var out = CursorStream(cursor: c)
+        v.write(to: &out)
+        c = out.cursor
+    }
+
+    /// Where `Double.write(to:)` puts its digits: it hands them over as one ASCII buffer.
+    private struct CursorStream: TextOutputStream {
+        var cursor: ByteCursor
+        mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { cursor.put(buffer) }
+        mutating func write(_ string: String) { for b in string.utf8 { cursor.put(b) } }
     }
 
     /// Writes n / 10^d with exactly d fraction digits (at least one: `99.0`).
