@@ -364,7 +364,7 @@ public final class Engine: @unchecked Sendable {
     func emit(_ rt: DefinitionRuntime, _ op: WindowOperator) throws {
         // A window combined from spilled parts that could not all be read is not sent.
         if let failure = store.spillFailure() { throw EngineError(failure) }
-        for r in op.results where r.isFinal { rt.pendingClosed.append(r) }
+        for i in op.results.indices where op.results.isFinal(i) { rt.pendingClosed.append(op.results, i) }
         rt.stats.emitted += op.results.count
         let shard = rt.isSharded ? rt.shards.firstIndex { $0 === op }.map { rt.shardPartitions[$0] } ?? -1 : -1
         try output.submit(rt.index, shard: shard, &op.results)

@@ -15,7 +15,7 @@ final class OutputStage: @unchecked Sendable {
         var runtime: Int
         /// The source partition of the shard that emitted them (group mode), else -1.
         var shard: Int32
-        var results: [WindowResult]
+        var results: ResultBatch
     }
 
     /// Most results waiting for this thread before `submit` waits (bounds the memory they hold).
@@ -29,7 +29,7 @@ final class OutputStage: @unchecked Sendable {
     private var working = false
     private var stopping = false
     private var failure: Error?
-    private var spare: [[WindowResult]] = []
+    private var spare: [ResultBatch] = []
     /// Per runtime, the final results since the last checkpoint, by shard (-1 outside group mode).
     private var closed: [[Int32: ClosedResultsBatch]]
     private let finished = DispatchSemaphore(value: 0)
@@ -57,12 +57,13 @@ final class OutputStage: @unchecked Sendable {
     /// Hands over the results of runtime `index` (emitted by the shard of source partition
     /// `shard` in group mode, else -1), leaving `results` empty. Waits while too many results are
     /// waiting; throws the error that stopped the output thread, if any.
-    func submit(_ index: Int, shard: Int32, _ results: inout [WindowResult]) throws {
+    func submit(_ index: Int, shard: Int32, _ results: inout ResultBatch) throws {
         condition.lock()
         defer { condition.unlock() }
         while waiting >= Self.maxWaiting && failure == nil { condition.wait() }
         if let failure { throw failure }
-        var taken = spare.popLast() ?? []
+        // The emptied batch left behind is one the output thread is done with, if any.
+        var taken = spare.last?.width == results.width ? spare.removeLast() : ResultBatch(width: results.width)
         swap(&taken, &results)
         waiting += taken.count
         queue.append(Job(runtime: index, shard: shard, results: taken))
@@ -112,11 +113,11 @@ final class OutputStage: @unchecked Sendable {
                     error = e
                 }
                 sent += jobs[i].results.count
-                jobs[i].results.removeAll(keepingCapacity: true)
+                jobs[i].results.removeAll()
             }
             condition.lock()
             waiting -= sent
-            for j in jobs where j.results.isEmpty && j.results.capacity > 0 && spare.count < 64 { spare.append(j.results) }
+            for j in jobs where j.results.isEmpty && j.results.hasCapacity && spare.count < 64 { spare.append(j.results) }
             jobs.removeAll(keepingCapacity: true)
             if let error, failure == nil { failure = error }
             working = false
@@ -129,13 +130,14 @@ final class OutputStage: @unchecked Sendable {
         let rt = runtimes[job.runtime]
         var batch = closed[job.runtime].removeValue(forKey: job.shard) ?? ClosedResultsBatch()
         defer { closed[job.runtime][job.shard] = batch }
-        for r in job.results {
+        let results = job.results
+        for i in results.indices {
             value.removeAll(keepingCapacity: true)
-            rt.encoder.encode(r, into: &value)
+            rt.encoder.encode(results, i, into: &value)
             key.removeAll(keepingCapacity: true)
-            rt.encoder.messageKey(r, into: &key)
+            rt.encoder.messageKey(results, i, into: &key)
             try producer.produce(topic: rt.definition.output, key: key, value: value)
-            if r.isFinal { batch.append(r) }
+            if results.isFinal(i) { batch.append(results, i) }
         }
     }
 }

@@ -27,18 +27,12 @@ public final class OfflineRunner {
         op.onResults = { [unowned self] in
             do { try drain() } catch { outputError = error }
         }
-        op.resultSink = { [unowned self] r in
-            encoder.encodeLine(r, into: &output.buffer)
-            stats.emitted += 1
-            do { try output.flushIfFull() } catch { outputError = error }
-        }
     }
 
     /// Keeps at most `budget` bytes of window state in memory, spilling the rest to `store`
     /// (the live engine's spill, with a checkpoint whenever the state is over the budget).
     public func spill(to store: StateStore, budget: Int) {
         self.store = store
-        op.resultSink = nil  // a spilled window is written only once all its parts were read
         op.spillStore = store.spillStore(for: op)
         op.memoryBudget = budget
     }
@@ -88,7 +82,7 @@ public final class OfflineRunner {
         if let failure = store?.spillFailure() { throw StateError(failure) }
         encoder.encodeLines(op.results, into: &output.buffer)
         stats.emitted += op.results.count
-        op.results.removeAll(keepingCapacity: true)
+        op.results.removeAll()
         try output.flushIfFull()
     }
 

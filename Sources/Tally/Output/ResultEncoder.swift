@@ -46,49 +46,42 @@ public struct ResultEncoder: Sendable {
             + valueNames.reduce(0) { $0 + $1.count + 1 + JSONWriter.maxNumberBytes }
     }
 
-    /// Appends the record of `r` (no newline).
-    public func encode(_ r: WindowResult, into out: inout [UInt8]) {
-        ByteCursor.append(to: &out, reserving: fixedBound + 6 * r.key.count) { put(r, &$0) }
+    /// Appends the record of result `i` of `batch` (no newline).
+    public func encode(_ batch: ResultBatch, _ i: Int, into out: inout [UInt8]) {
+        ByteCursor.append(to: &out, reserving: fixedBound + 6 * batch.key(i).count) { put(batch, i, &$0) }
     }
 
-    /// Appends the record of `r` and a newline (JSON Lines).
-    @inline(__always) public func encodeLine(_ r: WindowResult, into out: inout [UInt8]) {
-        ByteCursor.append(to: &out, reserving: fixedBound + 6 * r.key.count + 1) { c in
-            put(r, &c)
-            c.put(0x0A)
-        }
-    }
-
-    /// Appends the records of `results`, each followed by a newline (JSON Lines).
-    public func encodeLines(_ results: [WindowResult], into out: inout [UInt8]) {
+    /// Appends the records of `batch`, each followed by a newline (JSON Lines).
+    public func encodeLines(_ batch: ResultBatch, into out: inout [UInt8]) {
         var bound = 0
-        for r in results { bound += fixedBound + 6 * r.key.count + 1 }
+        for i in batch.indices { bound += fixedBound + 6 * batch.key(i).count + 1 }
         ByteCursor.append(to: &out, reserving: bound) { c in
-            for r in results {
-                put(r, &c)
+            for i in batch.indices {
+                put(batch, i, &c)
                 c.put(0x0A)
             }
         }
     }
 
-    @inline(__always) func put(_ r: WindowResult, _ c: inout ByteCursor) {
+    @inline(__always) func put(_ batch: ResultBatch, _ i: Int, _ c: inout ByteCursor) {
         c.put(queryPrefix)
-        putKeyMembers(r.key, &c)
+        putKeyMembers(batch.key(i), &c)
         c.put(Self.windowStart)
-        JSONWriter.putInt(r.start, &c)
+        JSONWriter.putInt(batch.start(i), &c)
         c.put(Self.windowEnd)
-        JSONWriter.putInt(r.end, &c)
-        c.put(r.isFinal ? Self.finalValues : Self.updateValues)
-        putValueMembers(r.values, &c)
+        JSONWriter.putInt(batch.end(i), &c)
+        c.put(batch.isFinal(i) ? Self.finalValues : Self.updateValues)
+        let values = batch.values(i)
+        for (n, v) in values.enumerated() { putValueMember(n, v.isNaN ? nil : v, &c) }
         c.put(Self.close)
     }
 
     /// Appends `"path":value` pairs of an encoded group key.
     public func appendKeyMembers(_ key: [UInt8], into out: inout [UInt8]) {
-        ByteCursor.append(to: &out, reserving: fixedBound + 6 * key.count) { putKeyMembers(key, &$0) }
+        ByteCursor.append(to: &out, reserving: fixedBound + 6 * key.count) { putKeyMembers(key[...], &$0) }
     }
 
-    func putKeyMembers(_ key: [UInt8], _ c: inout ByteCursor) {
+    func putKeyMembers(_ key: ArraySlice<UInt8>, _ c: inout ByteCursor) {
         var field = 0
         GroupKey.forEach(in: key) { part in
             if field > 0 { c.put(0x2C) }
@@ -108,26 +101,30 @@ public struct ResultEncoder: Sendable {
     }
 
     func putValueMembers(_ values: [Double?], _ c: inout ByteCursor) {
-        for i in values.indices {
-            if i > 0 { c.put(0x2C) }
-            c.put(valueNames[i])
-            if let v = values[i] {
-                if counts[i] { JSONWriter.putInt(Int64(v), &c) } else { JSONWriter.putDouble(v, &c) }
-            } else {
-                c.put(Self.null)
-            }
+        for i in values.indices { putValueMember(i, values[i], &c) }
+    }
+
+    /// Writes `"name":value` of aggregate `i`, after a comma unless it is the first.
+    @inline(__always) func putValueMember(_ i: Int, _ v: Double?, _ c: inout ByteCursor) {
+        if i > 0 { c.put(0x2C) }
+        c.put(valueNames[i])
+        if let v {
+            if counts[i] { JSONWriter.putInt(Int64(v), &c) } else { JSONWriter.putDouble(v, &c) }
+        } else {
+            c.put(Self.null)
         }
     }
 
     /// The message key of a result: stable and unique per (group key, window), so a compacted
     /// topic keeps the latest result of each window: `<key values as JSON>@<window start>`.
-    public func messageKey(_ r: WindowResult, into out: inout [UInt8]) {
-        ByteCursor.append(to: &out, reserving: fixedBound + 6 * r.key.count) { c in
+    public func messageKey(_ batch: ResultBatch, _ i: Int, into out: inout [UInt8]) {
+        let key = batch.key(i)
+        ByteCursor.append(to: &out, reserving: fixedBound + 6 * key.count) { c in
             c.put(0x7B)
-            putKeyMembers(r.key, &c)
+            putKeyMembers(key, &c)
             c.put(0x7D)
             c.put(0x40)
-            JSONWriter.putInt(r.start, &c)
+            JSONWriter.putInt(batch.start(i), &c)
         }
     }
 }

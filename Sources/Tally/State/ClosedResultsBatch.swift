@@ -11,21 +11,29 @@ public struct ClosedResultsBatch: Sendable {
     /// An empty batch.
     public init() {}
 
-    /// A batch of `results`, in order.
-    public init(_ results: [WindowResult]) {
-        for r in results { append(r) }
+    /// A batch of the final ones of `results`, in order.
+    public init(_ results: ResultBatch) {
+        for i in results.indices where results.isFinal(i) { append(results, i) }
     }
 
-    /// Adds one final result. A window's results come out together, so the current window's
-    /// buckets are found without hashing.
-    public mutating func append(_ r: WindowResult) {
-        if r.start != currentStart {
+    /// Adds final result `i` of `results`. A window's results come out together, so the current
+    /// window's buckets are found without hashing.
+    public mutating func append(_ results: ResultBatch, _ i: Int) {
+        let start = results.start(i)
+        if start != currentStart {
             if let s = currentStart { byStart[s] = current }
-            currentStart = r.start
-            current = byStart.removeValue(forKey: r.start) ?? Array(repeating: [], count: StateKeys.closedBuckets)
+            currentStart = start
+            current = byStart.removeValue(forKey: start) ?? Array(repeating: [], count: StateKeys.closedBuckets)
         }
-        StateKeys.appendClosed(key: r.key, values: r.values, to: &current[Int(StateKeys.bucket(r.key))])
+        StateKeys.appendClosed(results, i, to: &current[Int(StateKeys.bucket(results.key(i)))])
         count += 1
+    }
+
+    /// Adds one final result.
+    public mutating func append(_ r: WindowResult) {
+        var one = ResultBatch(width: r.values.count)
+        one.append(r)
+        append(one, 0)
     }
 
     /// Number of non-empty buckets (the store entries it writes).

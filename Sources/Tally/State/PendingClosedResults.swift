@@ -18,12 +18,20 @@ struct PendingClosedResults {
 
     init(width: Int) { self.width = width }
 
-    /// Adds a final result (its values must number `width`).
-    mutating func append(_ r: WindowResult) {
-        if runs.last?.start != r.start { runs.append(Run(start: r.start, count: 0, blob: [])) }
-        StateKeys.appendClosed(key: r.key, values: r.values, to: &runs[runs.count - 1].blob)
+    /// Adds final result `i` of `batch` (whose width must be `width`).
+    mutating func append(_ batch: ResultBatch, _ i: Int) {
+        let start = batch.start(i)
+        if runs.last?.start != start { runs.append(Run(start: start, count: 0, blob: [])) }
+        StateKeys.appendClosed(batch, i, to: &runs[runs.count - 1].blob)
         runs[runs.count - 1].count += 1
         count += 1
+    }
+
+    /// Adds a final result (its values must number `width`).
+    mutating func append(_ r: WindowResult) {
+        var one = ResultBatch(width: width)
+        one.append(r)
+        append(one, 0)
     }
 
     /// The results held for `key`, in the order they came.

@@ -117,7 +117,10 @@ public enum StateKeys {
     public static let closedBuckets = 64
 
     /// The bucket of a group key: FNV-1a, fixed so that it is the same in every process.
-    public static func bucket(_ key: [UInt8]) -> UInt8 {
+    public static func bucket(_ key: [UInt8]) -> UInt8 { bucket(key[...]) }
+
+    /// `bucket` of a key in place in a larger buffer.
+    public static func bucket(_ key: ArraySlice<UInt8>) -> UInt8 {
         var h: UInt32 = 2_166_136_261
         for b in key { h = (h ^ UInt32(b)) &* 16_777_619 }
         return UInt8(h % UInt32(closedBuckets))
@@ -138,11 +141,13 @@ public enum StateKeys {
         return out
     }
 
-    /// Appends one key's entry to a closed-results bucket.
-    static func appendClosed(key: [UInt8], values: [Double?], to out: inout [UInt8]) {
+    /// Appends the entry of result `i` of `batch` to a closed-results bucket: key length, key,
+    /// values (NaN for null, as the batch has them).
+    static func appendClosed(_ batch: ResultBatch, _ i: Int, to out: inout [UInt8]) {
+        let key = batch.key(i)
         withUnsafeBytes(of: UInt32(key.count).littleEndian) { out += $0 }
         out += key
-        for v in values { withUnsafeBytes(of: (v ?? .nan).bitPattern.littleEndian) { out += $0 } }
+        for v in batch.values(i) { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
     }
 
     /// The values of `key` in a closed-results bucket of `width` values per key.

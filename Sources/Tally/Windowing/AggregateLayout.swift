@@ -116,6 +116,18 @@ public struct AggregateLayout: Sendable {
         }
     }
 
+    /// `values(acc)` appended to `out` with NaN for null (as `ResultBatch` and the store keep them).
+    @inline(__always) func appendValues(_ acc: UnsafePointer<Double>, to out: inout [Double]) {
+        for c in columns {
+            let n = acc[c.offset]
+            switch c.kind {
+            case .countEvents, .countField: out.append(n)
+            case .sum, .min, .max: out.append(n > 0 ? acc[c.offset + 1] : .nan)
+            case .avg: out.append(n > 0 ? acc[c.offset + 1] / n : .nan)
+            }
+        }
+    }
+
     /// Whether aggregate `i` is a count (printed as an integer).
     public func isCount(_ i: Int) -> Bool {
         columns[i].kind == .countEvents || columns[i].kind == .countField

@@ -43,8 +43,14 @@ public enum GroupKey {
     /// Calls `body` with each value encoded in `bytes`, in `groupBy` order, without copying strings.
     @inline(__always)
     public static func forEach(in bytes: [UInt8], _ body: (Part) -> Void) {
-        var i = 0
-        while i < bytes.count {
+        forEach(in: bytes[...], body)
+    }
+
+    /// `forEach` over a key in place in a larger buffer (a `ResultBatch`'s keys).
+    @inline(__always)
+    public static func forEach(in bytes: ArraySlice<UInt8>, _ body: (Part) -> Void) {
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
             let tag = bytes[i]
             i += 1
             switch tag {

@@ -95,14 +95,8 @@ public final class WindowOperator {
     /// Start of the last window that has closed (every window starting at or before it is closed).
     public internal(set) var closedThrough: Int64?
     var nextCloseAt: Int64 = .min
-    /// Emitted results not yet taken by the caller.
-    public var results: [WindowResult] = []
-    /// When set, the final results of closing windows (not those of spilled windows, updates or
-    /// queries) go here as they are made instead of into `results`, in one reused value: the
-    /// offline runner writes them out at once, with no arrays made per result. The value is
-    /// valid during the call only.
-    public var resultSink: ((WindowResult) -> Void)?
-    var sinkResult = WindowResult(key: [], start: 0, end: 0, isFinal: true, values: [])
+    /// Emitted results not yet taken by the caller (who empties the batch with `removeAll()`).
+    public var results: ResultBatch
 
     /// An operator for `definition`, registering the fields it reads in `plan`; a shard of a
     /// definition passes the watermark it shares with the definition's other shards.
@@ -117,6 +111,7 @@ public final class WindowOperator {
         timeField = TimeField(definition.time, plan: &plan)
         isUpdateMode = definition.emit == .update
         layout = AggregateLayout(definition.aggregates, plan: &plan)
+        results = ResultBatch(width: definition.aggregates.count)
     }
 
     deinit { keyScratch.deallocate() }
@@ -402,13 +397,12 @@ public final class WindowOperator {
             emitWindowWithSpill(start: start, isFinal: isFinal, onlyKeys: onlyKeys)
             return
         }
-        let sink = isFinal && onlyKeys == nil ? resultSink : nil
         if size == slide {
             guard let accs = slices[start] else { return }
             accValues.withUnsafeBufferPointer { buf in
                 for a in accs where onlyKeys?.contains(accKey[Int(a)]) ?? true {
-                    emit(key: accKey[Int(a)], start: start, end: end, isFinal: isFinal,
-                         values: buf.baseAddress! + Int(a) * layout.stride, to: sink)
+                    results.append(key: keyBytes(accKey[Int(a)]), start: start, end: end, isFinal: isFinal,
+                                   acc: buf.baseAddress! + Int(a) * layout.stride, layout: layout)
                 }
             }
             return
@@ -447,26 +441,10 @@ public final class WindowOperator {
         }
         combined.withUnsafeBufferPointer { buf in
             for (i, k) in order.enumerated() {
-                emit(key: k, start: start, end: end, isFinal: isFinal, values: buf.baseAddress! + i * stride, to: sink)
+                results.append(key: keyBytes(k), start: start, end: end, isFinal: isFinal,
+                               acc: buf.baseAddress! + i * stride, layout: layout)
             }
         }
-    }
-
-    /// One result of key `k` with the accumulator at `values`: to `sink` when given (the
-    /// `resultSink`), else appended to `results`.
-    @inline(__always)
-    func emit(key k: Int32, start: Int64, end: Int64, isFinal: Bool, values: UnsafePointer<Double>, to sink: ((WindowResult) -> Void)?) {
-        guard let sink else {
-            results.append(WindowResult(key: key(k), start: start, end: end, isFinal: isFinal, values: layout.values(values)))
-            return
-        }
-        sinkResult.key.removeAll(keepingCapacity: true)
-        sinkResult.key.append(contentsOf: keyBytes(k))
-        layout.values(values, into: &sinkResult.values)
-        sinkResult.start = start
-        sinkResult.end = end
-        sinkResult.isFinal = isFinal
-        sink(sinkResult)
     }
 
     // MARK: update mode and queries
@@ -502,11 +480,11 @@ public final class WindowOperator {
             for s in openWindowStarts(containingSlice: sliceStarts[i]) { starts.insert(s) }
         }
         let saved = results
-        results = []
+        results = ResultBatch(width: results.width)
         for s in starts.sorted() where (from.map { s >= $0 } ?? true) && (to.map { s <= $0 } ?? true) {
             emitWindow(start: s, isFinal: false, onlyKeys: [k])
         }
-        let out = results
+        let out = Array(results)
         results = saved
         return out
     }

@@ -29,7 +29,7 @@ final class OperatorHarness {
     /// Emitted results since the last call.
     func take() -> [WindowResult] {
         defer { op.results.removeAll() }
-        return op.results
+        return Array(op.results)
     }
 }
 
