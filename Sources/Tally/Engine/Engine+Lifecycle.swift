@@ -104,9 +104,9 @@ extension Engine {
         // Gathered under the lock; written (and fsynced) by the writer, outside it, so that
         // queries go on meanwhile: they still see this checkpoint's closed results in
         // `pendingClosed` until the write is done.
-        let (prepared, closedCounts, commits) = try lock.withLock {
+        let (prepared, commits) = try lock.withLock {
             let parts = runtimes.flatMap { rt in
-                let closed = output.takeClosed(rt.index)
+                let closed = rt.pendingClosed.beginCheckpoint()
                 let expireBefore = rt.watermark.map { $0 - config.retention }
                 guard config.scaleOut else {
                     return [StateStore.Part(
@@ -131,7 +131,7 @@ extension Engine {
                     if let low = pipeline.lowestNext(p) { commits.append(TopicPartitionOffset(pipeline.topic, p, KafkaOffset(low))) }
                 }
             }
-            return (try store.prepare(parts, at: now), runtimes.map(\.pendingClosed.count), commits)
+            return (try store.prepare(parts, at: now), commits)
         }
         let presence = lock.withLock { registryRecord(now: now) }
         let preparedAt = Clock.nowMicros()
@@ -155,7 +155,7 @@ extension Engine {
             logger.debug("checkpoint: \(prepared.count) state entries, \(Clock.now() - started) ms (\(now - started) ms waiting for the producer, \((preparedAt - now * 1000) / 1000) ms preparing under the engine lock)")
             lock.withLock {
                 // The closed results this checkpoint stored; the loop may have added more since.
-                for (rt, n) in zip(runtimes, closedCounts) { rt.pendingClosed.removeFirst(n) }
+                for rt in runtimes { rt.pendingClosed.written() }
                 lastCheckpoint = now
             }
             if !commits.isEmpty {

@@ -364,10 +364,10 @@ public final class Engine: @unchecked Sendable {
     func emit(_ rt: DefinitionRuntime, _ op: WindowOperator) throws {
         // A window combined from spilled parts that could not all be read is not sent.
         if let failure = store.spillFailure() { throw EngineError(failure) }
-        for i in op.results.indices where op.results.isFinal(i) { rt.pendingClosed.append(op.results, i) }
-        rt.stats.emitted += op.results.count
         let shard = rt.isSharded ? rt.shards.firstIndex { $0 === op }.map { rt.shardPartitions[$0] } ?? -1 : -1
-        try output.submit(rt.index, shard: shard, &op.results)
+        for i in op.results.indices where op.results.isFinal(i) { rt.pendingClosed.append(op.results, i, shard: shard) }
+        rt.stats.emitted += op.results.count
+        try output.submit(rt.index, &op.results)
     }
 
     /// Sends `m` to the definition's dead-letter topic, as it was read from its source: a routed

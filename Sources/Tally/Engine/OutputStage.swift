@@ -2,19 +2,16 @@ import Dispatch
 import Kafka
 
 /// The loop's emit step, run on a thread of its own: each definition's results are handed over
-/// in the loop's order; this thread encodes them, gives them to the producer in that order, and
-/// groups the final ones into the blobs the next checkpoint keeps for queries. Measured live, the
-/// output path is ~45% of the loop's time when it runs inline; here it overlaps with decoding.
+/// in the loop's order; this thread encodes them and gives them to the producer in that order.
+/// Measured live, the output path is ~45% of the loop's time when it runs inline; here it
+/// overlaps with decoding.
 ///
 /// A checkpoint calls `drain()` first: it returns once every result handed over is with the
 /// producer, so the producer flush that follows covers all of them.
 final class OutputStage: @unchecked Sendable {
-    // Safe to share: the fields below are guarded by `condition`, except `closed`, which the
-    // output thread touches only while `working` and the loop only after `drain()`.
+    // Safe to share: the fields below are guarded by `condition`.
     private struct Job {
         var runtime: Int
-        /// The source partition of the shard that emitted them (group mode), else -1.
-        var shard: Int32
         var results: ResultBatch
     }
 
@@ -30,14 +27,11 @@ final class OutputStage: @unchecked Sendable {
     private var stopping = false
     private var failure: Error?
     private var spare: [ResultBatch] = []
-    /// Per runtime, the final results since the last checkpoint, by shard (-1 outside group mode).
-    private var closed: [[Int32: ClosedResultsBatch]]
     private let finished = DispatchSemaphore(value: 0)
 
     init(runtimes: [DefinitionRuntime], producer: Producer) {
         self.runtimes = runtimes
         self.producer = producer
-        closed = Array(repeating: [:], count: runtimes.count)
     }
 
     /// Starts the thread.
@@ -54,10 +48,9 @@ final class OutputStage: @unchecked Sendable {
         finished.wait()
     }
 
-    /// Hands over the results of runtime `index` (emitted by the shard of source partition
-    /// `shard` in group mode, else -1), leaving `results` empty. Waits while too many results are
+    /// Hands over the results of runtime `index`, leaving `results` empty. Waits while too many results are
     /// waiting; throws the error that stopped the output thread, if any.
-    func submit(_ index: Int, shard: Int32, _ results: inout ResultBatch) throws {
+    func submit(_ index: Int, _ results: inout ResultBatch) throws {
         condition.lock()
         defer { condition.unlock() }
         while waiting >= Self.maxWaiting && failure == nil { condition.wait() }
@@ -66,7 +59,7 @@ final class OutputStage: @unchecked Sendable {
         var taken = spare.last?.width == results.width ? spare.removeLast() : ResultBatch(width: results.width)
         swap(&taken, &results)
         waiting += taken.count
-        queue.append(Job(runtime: index, shard: shard, results: taken))
+        queue.append(Job(runtime: index, results: taken))
         condition.broadcast()
     }
 
@@ -76,17 +69,6 @@ final class OutputStage: @unchecked Sendable {
         defer { condition.unlock() }
         while (working || !queue.isEmpty) && failure == nil { condition.wait() }
         if let failure { throw failure }
-    }
-
-    /// The final results of runtime `index` since the last call, grouped for the store, by
-    /// shard (-1 outside group mode); call after `drain()`, before handing over more.
-    func takeClosed(_ index: Int) -> [Int32: ClosedResultsBatch] {
-        condition.lock()
-        defer { condition.unlock() }
-        precondition(!working && queue.isEmpty, "takeClosed before drain")
-        let out = closed[index]
-        closed[index] = [:]
-        return out
     }
 
     private func run() {
@@ -128,8 +110,6 @@ final class OutputStage: @unchecked Sendable {
 
     private func send(_ job: Job, key: inout [UInt8], value: inout [UInt8]) throws {
         let rt = runtimes[job.runtime]
-        var batch = closed[job.runtime].removeValue(forKey: job.shard) ?? ClosedResultsBatch()
-        defer { closed[job.runtime][job.shard] = batch }
         let results = job.results
         for i in results.indices {
             value.removeAll(keepingCapacity: true)
@@ -137,7 +117,6 @@ final class OutputStage: @unchecked Sendable {
             key.removeAll(keepingCapacity: true)
             rt.encoder.messageKey(results, i, into: &key)
             try producer.produce(topic: rt.definition.output, key: key, value: value)
-            if results.isFinal(i) { batch.append(results, i) }
         }
     }
 }

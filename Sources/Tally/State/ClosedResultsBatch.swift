@@ -43,6 +43,20 @@ public struct ClosedResultsBatch: Sendable {
         return n
     }
 
+    /// The results of `key` (of `width` values each) in this batch, at most one per window start.
+    func results(of key: [UInt8], width: Int) -> [(start: Int64, values: [Double?])] {
+        let b = Int(StateKeys.bucket(key))
+        var out: [(start: Int64, values: [Double?])] = []
+        func look(_ start: Int64, _ buckets: [[UInt8]]) {
+            if let values = buckets[b].withUnsafeBytes({ StateKeys.findClosed(key, in: $0, width: width) }) {
+                out.append((start, values))
+            }
+        }
+        for (start, buckets) in byStart { look(start, buckets) }
+        if let s = currentStart { look(s, current) }
+        return out
+    }
+
     /// Calls `body` with every non-empty bucket's store key and blob, in key order (what a
     /// memtable inserts fastest), without copying the blobs.
     public func forEachBucket<E: Error>(_ body: (_ key: [UInt8], _ blob: [UInt8]) throws(E) -> Void) throws(E) {

@@ -1,71 +1,54 @@
 /// A definition's final results emitted since the last checkpoint, kept for key queries until
-/// the checkpoint that stores them is written. Entries are laid out as the store's closed-result
-/// buckets (`StateKeys.appendClosed`), in runs of one window start each: about 50 bytes a result
-/// for five aggregates, instead of a `WindowResult` and its two arrays (~200 bytes, all held
-/// until the checkpoint: 55 MB over the 270k results of a 1M-event backlog).
+/// the checkpoint that stores them is written. They are kept as the store will: one
+/// `ClosedResultsBatch` per shard (-1 outside group mode), ~50 bytes a result for five
+/// aggregates, and a checkpoint hands these very batches to the store (shared, not copied), so
+/// the results of a backlog are held once until they are on disk.
 struct PendingClosedResults {
-    private struct Run {
-        var start: Int64
-        var count: Int
-        var blob: [UInt8]
-    }
-
     /// Values per result.
     let width: Int
-    private var runs: [Run] = []
-    /// Number of results held.
-    private(set) var count = 0
+    /// Results emitted since the last checkpoint began, by shard.
+    private var current: [Int32: ClosedResultsBatch] = [:]
+    /// Results of the checkpoint being written, until `written()`.
+    private var writing: [Int32: ClosedResultsBatch] = [:]
 
     init(width: Int) { self.width = width }
 
-    /// Adds final result `i` of `batch` (whose width must be `width`).
-    mutating func append(_ batch: ResultBatch, _ i: Int) {
-        let start = batch.start(i)
-        if runs.last?.start != start { runs.append(Run(start: start, count: 0, blob: [])) }
-        StateKeys.appendClosed(batch, i, to: &runs[runs.count - 1].blob)
-        runs[runs.count - 1].count += 1
-        count += 1
+    /// Number of results held (both those of the checkpoint being written and those since).
+    var count: Int {
+        current.values.reduce(0) { $0 + $1.count } + writing.values.reduce(0) { $0 + $1.count }
     }
 
-    /// Adds a final result (its values must number `width`).
-    mutating func append(_ r: WindowResult) {
+    /// Adds final result `i` of `batch` (whose width must be `width`), emitted by `shard`.
+    mutating func append(_ batch: ResultBatch, _ i: Int, shard: Int32) {
+        current[shard, default: ClosedResultsBatch()].append(batch, i)
+    }
+
+    /// Adds a final result (its values must number `width`) of `shard`.
+    mutating func append(_ r: WindowResult, shard: Int32 = -1) {
         var one = ResultBatch(width: width)
         one.append(r)
-        append(one, 0)
+        append(one, 0, shard: shard)
     }
 
-    /// The results held for `key`, in the order they came.
+    /// The results so far, by shard, for a checkpoint to store: queries still find them here
+    /// until `written()`; results appended from now on belong to the next checkpoint.
+    mutating func beginCheckpoint() -> [Int32: ClosedResultsBatch] {
+        precondition(writing.isEmpty, "a checkpoint began before the previous one was written")
+        writing = current
+        current = [:]
+        return writing
+    }
+
+    /// The checkpoint that `beginCheckpoint` fed is on disk: its results are the store's now.
+    mutating func written() {
+        writing = [:]
+    }
+
+    /// The results held for `key`, one per window start.
     func results(of key: [UInt8]) -> [(start: Int64, values: [Double?])] {
         var out: [(start: Int64, values: [Double?])] = []
-        for run in runs {
-            // A key has one final result per window, so at most one per run.
-            if let values = run.blob.withUnsafeBytes({ StateKeys.findClosed(key, in: $0, width: width) }) {
-                out.append((run.start, values))
-            }
-        }
+        for batch in writing.values { out += batch.results(of: key, width: width) }
+        for batch in current.values { out += batch.results(of: key, width: width) }
         return out
-    }
-
-    /// Drops the first `n` results (those a written checkpoint now holds).
-    mutating func removeFirst(_ n: Int) {
-        var left = min(n, count)
-        count -= left
-        var whole = 0
-        while whole < runs.count && runs[whole].count <= left {
-            left -= runs[whole].count
-            whole += 1
-        }
-        runs.removeFirst(whole)
-        guard left > 0 else { return }
-        // Part of the first run: skip its first `left` entries.
-        var offset = 0
-        runs[0].blob.withUnsafeBytes { blob in
-            for _ in 0..<left {
-                let length = Int(UInt32(littleEndian: blob.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
-                offset += 4 + length + width * 8
-            }
-        }
-        runs[0].blob.removeFirst(offset)
-        runs[0].count -= left
     }
 }
