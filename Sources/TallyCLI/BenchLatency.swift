@@ -41,6 +41,51 @@ struct BenchLatency {
         try bench.waitUntil(seconds: 60, "the latency engine to answer /health") {
             LocalHTTP.get(port: port, path: "/health")?.status == 200
         }
+        let http = LocalHTTP(port: port)
+        return try probe { key in
+            if let r = http.get("/queries/\(Self.query)/keys/\(key)"), r.status == 200, Self.counted(r.body) { return true }
+            return false
+        }
+    }
+
+    /// The same load and probes without Tally: how long after its `produce()` a plain consumer
+    /// (librdkafka through Tally's wrapper, the engine's fetch settings) polls each probe. What
+    /// the broker and the client take; the difference to `run()` is Tally's.
+    func floor(fetchWaitMs: String) throws -> (latencies: [Double], missed: Int, load: Int) {
+        let consumer = try Consumer(config: [
+            "bootstrap.servers": broker.bootstrap, "group.id": "tally-bench-floor-\(getpid())",
+            "fetch.wait.max.ms": fetchWaitMs,
+        ])
+        let partitions = try consumer.partitions(of: topic)
+        try consumer.assign(partitions.map { TopicPartitionOffset(topic, $0, .end) })
+        let seen = Mutex<Set<String>>([])
+        let control = LoadControl()
+        let started = OSThread.start(name: "bench-floor") {
+            defer { control.done.store(true, ordering: .releasing) }
+            while !control.stop.load(ordering: .acquiring) {
+                guard let batch = try? consumer.poll(maxMessages: 10_000, timeout: .milliseconds(20)) else { continue }
+                var keys: [String] = []
+                for m in batch {
+                    if let k = m.key, k.starts(with: "probe-".utf8) { keys.append(String(decoding: k, as: UTF8.self)) }
+                }
+                batch.release()
+                if !keys.isEmpty { seen.withLock { $0.formUnion(keys) } }
+            }
+        }
+        guard started == 0 else { throw CLIError("cannot start the floor consumer thread") }
+        defer {
+            control.stop.store(true, ordering: .releasing)
+            while !control.done.load(ordering: .acquiring) { usleep(1000) }
+            try? consumer.close()
+        }
+        usleep(500_000)  // the consumer has its partitions
+        return try probe { key in seen.withLock { $0.contains(key) } }
+    }
+
+    /// Produces the load on `topic` and a probe every 20 ms for `seconds`, each waited for until
+    /// `visible(key)` holds (at most 5 s); returns the probes' latencies in ms, how many were
+    /// never seen, and the load achieved.
+    func probe(until visible: (String) -> Bool) throws -> (latencies: [Double], missed: Int, load: Int) {
         let load = LoadControl()
         let bootstrap = broker.bootstrap, rate = self.rate, topic = self.topic
         let started = OSThread.start(name: "bench-load") {
@@ -54,7 +99,6 @@ struct BenchLatency {
         }
         usleep(500_000)  // the load reaches its rate
         let probe = try Producer(config: ["bootstrap.servers": bootstrap, "linger.ms": "0"])
-        let http = LocalHTTP(port: port)
         var latencies: [Double] = [], missed = 0
         let loadStart = load.sent.load(ordering: .relaxed), clockStart = ContinuousClock.now
         let end = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
@@ -69,12 +113,12 @@ struct BenchLatency {
             _ = probe.poll()
             var counted = false
             while ContinuousClock.now - t0 < .seconds(5) {
-                if let r = http.get("/queries/\(Self.query)/keys/\(key)"), r.status == 200, Self.counted(r.body) {
+                if visible(key) {
                     counted = true
                     break
                 }
                 _ = probe.poll()
-                usleep(200)  // a short pause, so that the probe does not take a whole core from the engine
+                usleep(50)  // a short pause, so that the probe does not take a whole core from the engine
             }
             if counted { latencies.append(BenchRun.seconds(since: t0) * 1000) } else { missed += 1 }
             let next = tick + .milliseconds(20)

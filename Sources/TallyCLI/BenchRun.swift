@@ -145,6 +145,18 @@ final class BenchRun {
         rows.append(("latency p90 (ms)", percentile(0.90), ""))
         rows.append(("latency p99 (ms)", percentile(0.99), "max \(sorted.last.map { String(format1: $0) } ?? "-")"))
         addRow("latency: load achieved (events/s)", loads, format: { format(Int($0)) })
+        // The floor: the same load and probes read by a plain consumer with the engine's fetch wait.
+        let setting = "consumer.fetch.wait.max.ms="
+        let wait = runArguments.compactMap { a in a.firstRange(of: setting).map { String(a[$0.upperBound...]) } }.last
+            ?? Consumer.defaultConfig["fetch.wait.max.ms"]!
+        status("latency floor: the same load and probes, read by a plain librdkafka consumer (fetch.wait.max.ms=\(wait))")
+        let floor = try BenchLatency(bench: self, broker: broker, rate: rate, seconds: seconds, runNumber: 1).floor(fetchWaitMs: wait)
+        let f = floor.latencies.sorted()
+        func floorPercentile(_ p: Double) -> String {
+            f.isEmpty ? "-" : String(format1: f[min(f.count - 1, Int(p * Double(f.count)))])
+        }
+        rows.append(("latency floor, no Tally: p50 / p99 (ms)", "\(floorPercentile(0.5)) / \(floorPercentile(0.99))",
+                     "produce -> polled by a plain consumer, fetch.wait.max.ms=\(wait), \(f.count) probes"))
     }
 
     /// `tally --help`, launched as a user would: median wall time over 20 launches.
