@@ -95,6 +95,11 @@ final class BenchRun {
         }
     }
 
+    /// Percentile `p` of ascending `sorted` latencies, in ms with two decimals.
+    static func percentile(_ sorted: [Double], _ p: Double) -> String {
+        sorted.isEmpty ? "-" : String(format2: sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))])
+    }
+
     /// Time from launching `tally run` to /health 200, with one open window per event in state.
     func restart(_ broker: BenchBroker) throws {
         let file = folder + "/distinct.jsonl"
@@ -137,13 +142,10 @@ final class BenchRun {
             loads.append(Double(r.load))
         }
         let sorted = all.sorted()
-        func percentile(_ p: Double) -> String {
-            sorted.isEmpty ? "-" : String(format1: sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))])
-        }
         let note = "\(sorted.count) probes\(missed > 0 ? ", \(missed) not seen within 5 s" : "")"
-        rows.append(("latency produce -> queryable p50 (ms)", percentile(0.50), note))
-        rows.append(("latency p90 (ms)", percentile(0.90), ""))
-        rows.append(("latency p99 (ms)", percentile(0.99), "max \(sorted.last.map { String(format1: $0) } ?? "-")"))
+        rows.append(("latency produce -> queryable p50 (ms)", Self.percentile(sorted, 0.50), note))
+        rows.append(("latency p90 (ms)", Self.percentile(sorted, 0.90), ""))
+        rows.append(("latency p99 (ms)", Self.percentile(sorted, 0.99), "max \(sorted.last.map { String(format2: $0) } ?? "-")"))
         addRow("latency: load achieved (events/s)", loads, format: { format(Int($0)) })
         // The floor: the same load and probes read by a plain consumer with the engine's fetch wait.
         let setting = "consumer.fetch.wait.max.ms="
@@ -152,10 +154,7 @@ final class BenchRun {
         status("latency floor: the same load and probes, read by a plain librdkafka consumer (fetch.wait.max.ms=\(wait))")
         let floor = try BenchLatency(bench: self, broker: broker, rate: rate, seconds: seconds, runNumber: 1).floor(fetchWaitMs: wait)
         let f = floor.latencies.sorted()
-        func floorPercentile(_ p: Double) -> String {
-            f.isEmpty ? "-" : String(format1: f[min(f.count - 1, Int(p * Double(f.count)))])
-        }
-        rows.append(("latency floor, no Tally: p50 / p99 (ms)", "\(floorPercentile(0.5)) / \(floorPercentile(0.99))",
+        rows.append(("latency floor, no Tally: p50 / p99 (ms)", "\(Self.percentile(f, 0.5)) / \(Self.percentile(f, 0.99))",
                      "produce -> polled by a plain consumer, fetch.wait.max.ms=\(wait), \(f.count) probes"))
     }
 

@@ -187,6 +187,9 @@ public final class Engine: @unchecked Sendable {
         }
     }
 
+    /// Messages processed under one hold of the engine lock.
+    static let visibilityChunk = 64
+
     /// One turn of the loop, in order: poll a batch; decode and process it (windows close as the
     /// watermark passes, results go to the producer); let idle partitions go; checkpoint when due.
     func runOnce() throws {
@@ -195,8 +198,17 @@ public final class Engine: @unchecked Sendable {
         if batch.count > 0 { FailPoint.hit("polled") }
         // Group mode: the shards moved inside the rebalances themselves (see `joinGroup`).
         for (_, event) in batch.rebalances { try rebalanced(event) }
+        // In chunks, each counted and then visible to queries at once: a query waits for one
+        // chunk, and an event is visible as soon as its chunk is done, not the whole batch.
+        var next = 0
+        while next < batch.count {
+            let end = min(batch.count, next + Self.visibilityChunk)
+            try lock.withLock {
+                for i in next..<end { try process(batch[i], now: now) }
+            }
+            next = end
+        }
         try lock.withLock {
-            for message in batch { try process(message, now: now) }
             for rt in runtimes {
                 for op in rt.shards {
                     op.refreshWatermark(now: now, idleTimeout: config.idleTimeout)
