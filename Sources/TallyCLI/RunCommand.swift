@@ -170,7 +170,18 @@ struct RunCommand: AsyncParsableCommand {
             Darwin.exit(1)
             #endif
         }
-        withExtendedLifetime(broker) {}
+        if broker != nil {
+            // The embedded broker must outlive every Kafka client of the process, or they log
+            // that it went away. The engine has checkpointed and closed its state; exiting here
+            // ends the clients and the broker together instead of in whatever order they are
+            // released.
+            fflush(nil)
+            #if canImport(Glibc)
+            Glibc.exit(0)
+            #else
+            Darwin.exit(0)
+            #endif
+        }
     }
 
     func duration(_ text: String, _ flag: String) throws -> Int64 {
