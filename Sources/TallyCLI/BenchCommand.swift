@@ -20,7 +20,8 @@ struct BenchCommand: ParsableCommand {
             process against a broker: events/s from the first event counted to the last, peak RSS, \
             and results compared with the offline run's), restart (time to /health 200 with one \
             window per event in state), latency (an event produced every 20 ms under a \
-            new customer while --rate events/s of load flow, polled over HTTP until counted), \
+            new customer while --rate events/s of load flow, polled over HTTP until counted; then \
+            the same load and probes without Tally, read by a plain consumer: the floor), \
             spill (`tally test` over --spill-keys orders of distinct customers in one open hour \
             with --memory-budget --spill-budget: time, peak RSS, every result checked; one run, \
             and about 2 GB of files in the working folder meanwhile for 10M keys), and \

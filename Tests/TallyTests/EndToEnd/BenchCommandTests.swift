@@ -36,6 +36,9 @@ import Testing
         #expect((number("latency produce -> queryable p50 (ms)") ?? 0) > 0, "\(r.stdout)")
         #expect((number("latency p99 (ms)") ?? 0) >= (number("latency produce -> queryable p50 (ms)") ?? .infinity), "\(r.stdout)")
         #expect((number("latency: load achieved (events/s)") ?? 0) > 2500, "\(r.stdout)")
+        // The floor: the same probes read by a plain consumer, p50 then p99.
+        let floor = (rows["latency floor, no Tally: p50 / p99 (ms)"] ?? "").split(separator: "/").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        #expect(floor.count == 2 && (floor[0] ?? 0) > 0 && (floor[1] ?? 0) >= (floor[0] ?? .infinity), "\(r.stdout)")
         #expect(rows["live hopping results vs offline"] == "exact", "\(r.stdout)")
         // 30,000 keys under 256 KB: most of them spilled, every result checked.
         #expect(rows["spill 30,000 keys, --memory-budget 256KB: results"] == "exact", "\(r.stdout)")
