@@ -377,7 +377,7 @@ public final class Engine: @unchecked Sendable {
         // A window combined from spilled parts that could not all be read is not sent.
         if let failure = store.spillFailure() { throw EngineError(failure) }
         let shard = rt.isSharded ? rt.shards.firstIndex { $0 === op }.map { rt.shardPartitions[$0] } ?? -1 : -1
-        for i in op.results.indices where op.results.isFinal(i) { rt.pendingClosed.append(op.results, i, shard: shard) }
+        rt.pendingClosed.appendFinal(of: op.results, shard: shard)
         rt.stats.emitted += op.results.count
         try output.submit(rt.index, &op.results)
     }

@@ -13,6 +13,11 @@ public struct ClosedResultsBatch: Sendable {
 
     /// A batch of the final ones of `results`, in order.
     public init(_ results: ResultBatch) {
+        appendFinal(of: results)
+    }
+
+    /// Adds the final ones of `results`, in order.
+    public mutating func appendFinal(of results: ResultBatch) {
         for i in results.indices where results.isFinal(i) { append(results, i) }
     }
 

@@ -18,16 +18,16 @@ struct PendingClosedResults {
         current.values.reduce(0) { $0 + $1.count } + writing.values.reduce(0) { $0 + $1.count }
     }
 
-    /// Adds final result `i` of `batch` (whose width must be `width`), emitted by `shard`.
-    mutating func append(_ batch: ResultBatch, _ i: Int, shard: Int32) {
-        current[shard, default: ClosedResultsBatch()].append(batch, i)
+    /// Adds the final ones of `results` (whose width must be `width`), emitted by `shard`.
+    mutating func appendFinal(of results: ResultBatch, shard: Int32) {
+        current[shard, default: ClosedResultsBatch()].appendFinal(of: results)
     }
 
     /// Adds a final result (its values must number `width`) of `shard`.
     mutating func append(_ r: WindowResult, shard: Int32 = -1) {
         var one = ResultBatch(width: width)
         one.append(r)
-        append(one, 0, shard: shard)
+        appendFinal(of: one, shard: shard)
     }
 
     /// The results so far, by shard, for a checkpoint to store: queries still find them here

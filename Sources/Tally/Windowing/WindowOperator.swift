@@ -80,8 +80,8 @@ public final class WindowOperator {
     public internal(set) var spillSequence: Int64 = 0
     /// Accumulators evicted since start (a counter for metrics and tests).
     public internal(set) var evictedTotal = 0
-    /// Called while a window with spilled parts is emitted, each time `results` holds
-    /// `resultChunk` of them: the caller takes them, so that memory holds one chunk at a time.
+    /// Called while a window is emitted, each time `results` holds `resultChunk` of them: the
+    /// caller takes them, so that memory holds one chunk at a time however many keys a window has.
     public var onResults: (() -> Void)?
     public var resultChunk = 4096
 
@@ -403,6 +403,7 @@ public final class WindowOperator {
                 for a in accs where onlyKeys?.contains(accKey[Int(a)]) ?? true {
                     results.append(key: keyBytes(accKey[Int(a)]), start: start, end: end, isFinal: isFinal,
                                    acc: buf.baseAddress! + Int(a) * layout.stride, layout: layout)
+                    if onlyKeys == nil && results.count >= resultChunk { onResults?() }
                 }
             }
             return
@@ -443,6 +444,7 @@ public final class WindowOperator {
             for (i, k) in order.enumerated() {
                 results.append(key: keyBytes(k), start: start, end: end, isFinal: isFinal,
                                acc: buf.baseAddress! + i * stride, layout: layout)
+                if onlyKeys == nil && results.count >= resultChunk { onResults?() }
             }
         }
     }

@@ -520,3 +520,28 @@ let allAggregates = [
         }
     }
 }
+
+/// A window with more keys than `resultChunk` is handed over a chunk at a time as it is emitted
+/// (the live engine's and `tally test`'s memory holds one chunk, not the whole window), tumbling
+/// and sliding alike, every key's count once.
+@Test(arguments: [WindowSpec.tumbling(60_000), WindowSpec.sliding(120_000, every: 60_000)])
+func aLargeWindowIsHandedOverInChunks(window: WindowSpec) {
+    let h = OperatorHarness(makeDefinition(window: window))
+    h.op.resultChunk = 100
+    var chunks: [Int] = []
+    var counts: [String: [Int64: Double]] = [:]
+    h.op.onResults = {
+        chunks.append(h.op.results.count)
+        for r in h.take() { counts[keyText(r.key), default: [:]][r.start] = r.values[0] }
+    }
+    for k in 0..<1_050 { h.feed(#"{"k":"k\#(k)","t":\#(1_000 + k)}"#) }
+    h.feed(#"{"k":"k0","t":1000}"#)
+    h.op.closeAll()
+    for r in h.take() { counts[keyText(r.key), default: [:]][r.start] = r.values[0] }
+    #expect(chunks.count >= 10 && chunks.allSatisfy { $0 == 100 }, "\(chunks)")
+    let starts: [Int64] = window.isSliding ? [-60_000, 0] : [0]
+    #expect(counts.count == 1_050)
+    for k in 0..<1_050 {
+        #expect(counts["k\(k)"] == Dictionary(uniqueKeysWithValues: starts.map { ($0, k == 0 ? 2.0 : 1.0) }), "k\(k)")
+    }
+}
