@@ -38,6 +38,9 @@ public final class Consumer: @unchecked Sendable {
         "enable.partition.eof": "false",
     ]
 
+    /// Slots a poll makes room for at least (see `poll`).
+    static let minimumPollCapacity = 1024
+
     let client: KafkaClient
     let queue: ConsumerQueue
     let recorder = RebalanceRecorder()
@@ -66,7 +69,11 @@ public final class Consumer: @unchecked Sendable {
     /// serialised. (librdkafka's batch call alone waits for the whole timeout unless the batch
     /// fills: tens of milliseconds of latency at moderate rates.)
     public func poll(maxMessages: Int, timeout: Duration) throws -> MessageBatch {
-        let capacity = max(maxMessages, 1)
+        // Room for what is queued (at least a small batch) rather than always `maxMessages`:
+        // the array is nil-filled for the rebalance recorder, and 20,000 slots cost a 160 KB
+        // fill on every poll, most of which return a few messages when the loop keeps up.
+        let queued = Int(rd_kafka_queue_length(queue.handle))
+        let capacity = min(max(maxMessages, 1), max(queued, Self.minimumPollCapacity))
         let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>
             .allocate(capacity: capacity)
         messages.initialize(repeating: nil, count: capacity)
