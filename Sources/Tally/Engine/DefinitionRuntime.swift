@@ -115,6 +115,13 @@ final class DefinitionRuntime {
         return true
     }
 
+    /// Group mode with `repartition`: forgets which source offsets every shard applied, as after
+    /// a cluster change the source is a new log whose offsets start again (the lanes' event times
+    /// stay, as a definition's watermark does). The next checkpoint stores the change.
+    func forgetRoutedOffsets() {
+        for i in routedNext.indices { routedNext[i].removeAll() }
+    }
+
     /// Group mode with `repartition`: the watermark lane of source partition `source` in the
     /// shard of `shard`.
     @inline(__always) func lane(shard: Int32, source: Int32) -> Int32 { source * repartitionCount + shard }

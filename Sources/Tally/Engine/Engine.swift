@@ -364,6 +364,8 @@ public final class Engine: @unchecked Sendable {
                         _ = rt.takeExpected(Int(p))
                     }
                 }
+                // Routed events carry offsets of the new source log: none was applied yet.
+                for rt in pipeline.runtimes where rt.isRouted { rt.forgetRoutedOffsets() }
             }
         }
         let positions = pipelines.flatMap { pl in pl.partitions.map { TopicPartitionOffset(pl.topic, $0, .beginning) } }

@@ -146,5 +146,13 @@ import Testing
         #expect(!rt.admitRouted(shard: 2, source: 1, offset: 12))
         #expect(rt.admitRouted(shard: 2, source: 1, offset: 13))
         #expect(rt.watermark == 1000)
+
+        // Another cluster: the source's offsets start again, so nothing counts as applied, and
+        // the next checkpoint stores that (lane times stay).
+        rt.forgetRoutedOffsets()
+        #expect(rt.admitRouted(shard: 2, source: 1, offset: 0))
+        #expect(rt.admitRouted(shard: 2, source: 3, offset: 0))
+        #expect(rt.routedChange(shard: 2)?[1] == RoutedSource(next: 1, time: 1001))
+        #expect(rt.routedChange(shard: 2) == nil, "stored once")
     }
 }
