@@ -147,8 +147,9 @@ final class BenchRun {
         rows.append(("latency p90 (ms)", Self.percentile(sorted, 0.90), ""))
         rows.append(("latency p99 (ms)", Self.percentile(sorted, 0.99), "max \(sorted.last.map { String(format2: $0) } ?? "-")"))
         addRow("latency: load achieved (events/s)", loads, format: { format(Int($0)) })
-        // The floor: the same load and probes read by a plain consumer with the engine's fetch wait.
-        let setting = "consumer.fetch.wait.max.ms="
+        // The floor: the same load and probes read by a plain consumer with the engine's fetch
+        // wait (`--kafka-property [consumer.]fetch.wait.max.ms=N` among the run options, if any).
+        let setting = "fetch.wait.max.ms="
         let wait = runArguments.compactMap { a in a.firstRange(of: setting).map { String(a[$0.upperBound...]) } }.last
             ?? Consumer.defaultConfig["fetch.wait.max.ms"]!
         status("latency floor: the same load and probes, read by a plain librdkafka consumer (fetch.wait.max.ms=\(wait))")
