@@ -39,12 +39,7 @@ import Testing
         let ports = (0..<4).map { _ in freePort() }
         var instances = try (0..<3).map { try cluster.instance("i\($0)", http: ports[$0]) }
         // Each shard (a partition of the repartition topic) is owned by exactly one instance.
-        var owned: [[Int]] = []
-        let settled = Date().addingTimeInterval(60)
-        repeat {
-            Thread.sleep(forTimeInterval: 0.5)
-            owned = (0..<3).map { i in (cluster.status(ports[i])?["partitions"] as? [Int]) ?? [] }
-        } while Date() < settled && (owned.contains(where: \.isEmpty) || owned.flatMap { $0 }.sorted() != Array(0..<6))
+        var owned = cluster.awaitOwned(Array(ports[..<3]), count: 6)
         #expect(owned.flatMap { $0 }.sorted() == Array(0..<6), "shards owned: \(owned)")
 
         // Killed once it has counted events and checkpointed them: its routers' uncommitted

@@ -68,6 +68,18 @@ import Testing
             (try? HTTPGet.get("http://127.0.0.1:\(http)/queries/\(query)"))?.json as? [String: Any]
         }
 
+        /// Waits (a minute at most) until the instances on `ports` each own partitions and
+        /// together own `0..<count`; returns what each owns then.
+        func awaitOwned(_ ports: [Int], count: Int) -> [[Int]] {
+            var owned: [[Int]] = []
+            let settled = Date().addingTimeInterval(60)
+            repeat {
+                Thread.sleep(forTimeInterval: 0.5)
+                owned = ports.map { (status($0)?["partitions"] as? [Int]) ?? [] }
+            } while Date() < settled && (owned.contains(where: \.isEmpty) || owned.flatMap { $0 }.sorted() != Array(0..<count))
+            return owned
+        }
+
         /// Waits (a minute at most) until the instance on `http` has counted events of each of
         /// `queries` and checkpointed after that; false when it did not.
         func awaitCountedAndCheckpointed(_ http: Int, queries: [String] = ["live"]) -> Bool {
@@ -146,12 +158,7 @@ import Testing
         let ports = (0..<4).map { _ in freePort() }
         var instances = try (0..<3).map { try cluster.instance("i\($0)", http: ports[$0]) }
         // The group settles: every partition owned by exactly one of the three.
-        var owned: [[Int]] = []
-        let settled = Date().addingTimeInterval(60)
-        repeat {
-            Thread.sleep(forTimeInterval: 0.5)
-            owned = (0..<3).map { i in (cluster.status(ports[i])?["partitions"] as? [Int]) ?? [] }
-        } while Date() < settled && (owned.contains(where: \.isEmpty) || owned.flatMap { $0 }.sorted() != Array(0..<Self.partitions))
+        var owned = cluster.awaitOwned(Array(ports[..<3]), count: Self.partitions)
         #expect(owned.flatMap { $0 }.sorted() == Array(0..<Self.partitions), "partitions owned: \(owned)")
         let everyOneOwnsSome = owned.allSatisfy { !$0.isEmpty }
         #expect(everyOneOwnsSome, "each of the three owns some: \(owned)")
