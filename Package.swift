@@ -79,6 +79,7 @@ let package = Package(
             dependencies: [
                 "TallyHTTP",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "TallyCLITests", dependencies: ["TallyCLI"]),

@@ -25,8 +25,9 @@ struct BenchLatency {
     static func topic(_ run: Int) -> String { "bench_latency_\(run)" }
     var topic: String { Self.topic(runNumber) }
 
-    /// Latencies of the probes that were counted, in ms, and how many never were (within 5 s).
-    func run() throws -> (latencies: [Double], missed: Int, load: Int) {
+    /// Latencies of the probes that were counted, in ms, how many never were (within 5 s), the
+    /// load achieved, and how long each of the probe's key queries took from request to answer, in ms.
+    func run() throws -> (latencies: [Double], missed: Int, load: Int, queries: [Double]) {
         let definitionFile = bench.folder + "/latency.json"
         try bench.writeFile(definitionFile, BenchWorkload.definition(
             name: Self.query, source: topic, window: BenchWorkload.tumblingWindow))
@@ -42,10 +43,16 @@ struct BenchLatency {
             LocalHTTP.get(port: port, path: "/health")?.status == 200
         }
         let http = LocalHTTP(port: port)
-        return try probe { key in
-            if let r = http.get("/queries/\(Self.query)/keys/\(key)"), r.status == 200, Self.counted(r.body) { return true }
+        var queries: [Double] = []
+        queries.reserveCapacity(200_000)
+        let probed = try probe { key in
+            let asked = ContinuousClock.now
+            let r = http.get("/queries/\(Self.query)/keys/\(key)")
+            queries.append(BenchRun.seconds(since: asked) * 1000)
+            if let r, r.status == 200, Self.counted(r.body) { return true }
             return false
         }
+        return (probed.latencies, probed.missed, probed.load, queries)
     }
 
     /// The same load and probes without Tally: how long after its `produce()` a plain consumer

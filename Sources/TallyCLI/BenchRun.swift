@@ -132,7 +132,7 @@ final class BenchRun {
     /// Ingest-to-queryable latency under `rate` events/s of load (see `BenchLatency`): p50, p90
     /// and p99 of the probes over all runs.
     func latency(_ broker: BenchBroker, rate: Int, seconds: Double) throws {
-        var all: [Double] = [], missed = 0, loads: [Double] = []
+        var all: [Double] = [], missed = 0, loads: [Double] = [], queries: [Double] = []
         for run in 1...runs {
             try broker.prepare(BenchLatency.topic(run), outputs: run == 1 ? [BenchLatency.query] : [])
             status("latency run \(run)/\(runs): probes every 20 ms under \(format(rate)) events/s for \(Int(seconds)) s")
@@ -140,6 +140,7 @@ final class BenchRun {
             all += r.latencies
             missed += r.missed
             loads.append(Double(r.load))
+            queries += r.queries
         }
         let sorted = all.sorted()
         let note = "\(sorted.count) probes\(missed > 0 ? ", \(missed) not seen within 5 s" : "")"
@@ -147,6 +148,9 @@ final class BenchRun {
         rows.append(("latency p90 (ms)", Self.percentile(sorted, 0.90), ""))
         rows.append(("latency p99 (ms)", Self.percentile(sorted, 0.99), "max \(sorted.last.map { String(format2: $0) } ?? "-")"))
         addRow("latency: load achieved (events/s)", loads, format: { format(Int($0)) })
+        let q = queries.sorted()
+        rows.append(("latency: one key query p50 / p99 (ms)", "\(Self.percentile(q, 0.5)) / \(Self.percentile(q, 0.99))",
+                     "the probe's GETs, request to answer, \(q.count) requests"))
         // The floor: the same load and probes read by a plain consumer with the engine's fetch
         // wait (`--kafka-property [consumer.]fetch.wait.max.ms=N` among the run options, if any).
         let setting = "fetch.wait.max.ms="

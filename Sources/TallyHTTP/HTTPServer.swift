@@ -18,6 +18,9 @@ public struct HTTPServer: Service {
     /// The Hummingbird application; `app.test(.router)` exercises it without a socket.
     public let application: Application<RouterResponder<BasicRequestContext>>
 
+    /// The `Server` header of every answer.
+    static let serverName = "tally"
+
     /// Makes the server; nothing is bound until `run()`.
     /// - Parameters:
     ///   - queries: the engine's answers.
@@ -35,8 +38,12 @@ public struct HTTPServer: Service {
         let router = Self.router(queries: queries, metrics: metrics, limits: limits)
         self.application = Application(
             router: router,
-            server: .http1(configuration: .init(additionalChannelHandlers: [MalformedRequestHandler()])),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "tally"),
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [
+                    MalformedRequestHandler(),
+                    KeyQueryFastPath(service: queries, limits: limits, serverName: Self.serverName),
+                ])),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: Self.serverName),
             onServerRunning: { channel in await onListening(host, channel.localAddress?.port ?? port) },
             logger: logger)
     }

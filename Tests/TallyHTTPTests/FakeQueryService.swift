@@ -11,6 +11,10 @@ struct FakeQueryService: QueryService {
         .init(start: 2000, end: 3000, isFinal: false, valuesJSON: #"{"orders":1,"revenue":null}"#),
     ]
 
+    /// With scale-out, this instance's address (nil: standalone).
+    var own: String?
+
+    var ownAddress: String? { own }
     func health() -> HealthStatus { healthStatus }
     func queries() -> [QueryStatus] { statuses }
     func query(named name: String) -> QueryStatus? { statuses.first { $0.name == name } }
