@@ -45,7 +45,9 @@ struct BenchLatency {
         let http = LocalHTTP(port: port)
         var queries: [Double] = []
         queries.reserveCapacity(200_000)
-        let probed = try probe { key in
+        // No pause between requests: each one waits for its answer, so the probe asks as often
+        // as one kept-alive connection can (a client polling in a loop) without spinning a core.
+        let probed = try probe(pauseMicros: 0) { key in
             let asked = ContinuousClock.now
             let r = http.get("/queries/\(Self.query)/keys/\(key)")
             queries.append(BenchRun.seconds(since: asked) * 1000)
@@ -86,13 +88,16 @@ struct BenchLatency {
             try? consumer.close()
         }
         usleep(500_000)  // the consumer has its partitions
-        return try probe { key in seen.withLock { $0.contains(key) } }
+        // A short pause between looks at the set, so that they do not take a whole core.
+        return try probe(pauseMicros: 50) { key in seen.withLock { $0.contains(key) } }
     }
 
     /// Produces the load on `topic` and a probe every 20 ms for `seconds`, each waited for until
-    /// `visible(key)` holds (at most 5 s); returns the probes' latencies in ms, how many were
-    /// never seen, and the load achieved.
-    func probe(until visible: (String) -> Bool) throws -> (latencies: [Double], missed: Int, load: Int) {
+    /// `visible(key)` holds (at most 5 s), asked again after `pauseMicros`; returns the probes'
+    /// latencies in ms, how many were never seen, and the load achieved.
+    func probe(
+        pauseMicros: UInt32, until visible: (String) -> Bool
+    ) throws -> (latencies: [Double], missed: Int, load: Int) {
         let load = LoadControl()
         let bootstrap = broker.bootstrap, rate = self.rate, topic = self.topic
         let started = OSThread.start(name: "bench-load") {
@@ -125,7 +130,7 @@ struct BenchLatency {
                     break
                 }
                 _ = probe.poll()
-                usleep(50)  // a short pause, so that the probe does not take a whole core from the engine
+                if pauseMicros > 0 { usleep(pauseMicros) }
             }
             if counted { latencies.append(BenchRun.seconds(since: t0) * 1000) } else { missed += 1 }
             let next = tick + .milliseconds(20)

@@ -10,6 +10,8 @@ final class LocalHTTP {
     let port: Int
     private var fd: Int32 = -1
     private var buffer: [UInt8] = []
+    /// What one `recv` reads into, kept from call to call.
+    private var chunk = [UInt8](repeating: 0, count: 65536)
 
     init(port: Int) { self.port = port }
     deinit { if fd >= 0 { close(fd) } }
@@ -76,8 +78,7 @@ final class LocalHTTP {
                     return (head.status, body)
                 }
             }
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            let n = recv(fd, &chunk, chunk.count, 0)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n <= 0 { return nil }
             buffer += chunk[..<n]
         }
