@@ -19,7 +19,9 @@ import Darwin
 /// Only a plain success is answered here: anything else — another method or path, an error, a key
 /// with no windows on a scale-out instance (the route asks the peers), a `Connection` header — goes
 /// on to the router unchanged, which answers it as before. While a request the router took is not
-/// answered yet, the next ones go there too, so pipelined answers keep their order.
+/// answered yet, the next ones go there too, so pipelined answers keep their order; and while the
+/// connection is not writable (a client that pipelines without reading), so that the router's
+/// backpressure bounds what waits to be sent.
 final class KeyQueryFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -44,7 +46,8 @@ final class KeyQueryFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let request):
-            if passedOn == 0, let response = answer(request) {
+            // Not writable: the client does not read its answers; the router's writer waits for it.
+            if passedOn == 0, context.channel.isWritable, let response = answer(request) {
                 dropping = true
                 context.write(wrapOutboundOut(.head(response.head)), promise: nil)
                 context.write(wrapOutboundOut(.body(response.body)), promise: nil)

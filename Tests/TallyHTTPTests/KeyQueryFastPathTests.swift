@@ -115,6 +115,14 @@ import Testing
         #expect(try Self.passedOn(channel).isEmpty)
     }
 
+    @Test func aClientThatDoesNotReadItsAnswersIsLeftToTheRoutersBackpressure() throws {
+        let channel = try Self.channel()
+        channel.isWritable = false
+        try Self.request(channel, Self.key)
+        #expect(try Self.answer(channel) == nil)
+        #expect(try Self.passedOn(channel) == [Self.key])
+    }
+
     @Test func onAScaleOutInstanceOnlyKeysItHoldsAreAnsweredHere() throws {
         var service = FakeQueryService()
         service.own = "127.0.0.1:9001"
