@@ -170,17 +170,20 @@ struct RunCommand: AsyncParsableCommand {
             Darwin.exit(1)
             #endif
         }
-        if broker != nil {
+        if let broker {
             // The embedded broker must outlive every Kafka client of the process, or they log
             // that it went away. The engine has checkpointed and closed its state; exiting here
             // ends the clients and the broker together instead of in whatever order they are
-            // released.
-            fflush(nil)
-            #if canImport(Glibc)
-            Glibc.exit(0)
-            #else
-            Darwin.exit(0)
-            #endif
+            // released. (Swift may release an object right after its last use: without the
+            // extended lifetime the broker went just before this exit, and the clients logged.)
+            withExtendedLifetime(broker) {
+                fflush(nil)
+                #if canImport(Glibc)
+                Glibc.exit(0)
+                #else
+                Darwin.exit(0)
+                #endif
+            }
         }
     }
 
