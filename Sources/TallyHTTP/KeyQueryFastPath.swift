@@ -91,13 +91,10 @@ final class KeyQueryFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             !asked.query.isEmpty,
             case .success(let windows) = service.windows(query: asked.query, key: asked.key, from: asked.from, to: asked.to)
         else { return nil }
-        var headers: HTTPFields = [.contentType: JSONBody.contentType]
-        if let own = service.ownAddress {
-            // Scale-out: an empty answer may be another instance's key; the route asks them.
-            guard !windows.windows.isEmpty else { return nil }
-            headers[QueryRoutes.ownerHeader] = own
-        }
-        let body = windows.json
+        // Scale-out: an empty answer may be another instance's key; the route asks them.
+        guard let (body, ownHeaders) = QueryRoutes.ownAnswer(windows, ownAddress: service.ownAddress) else { return nil }
+        var headers = ownHeaders
+        headers[.contentType] = JSONBody.contentType
         headers[.date] = date.now()
         headers[.server] = serverName
         headers[.contentLength] = String(body.count)

@@ -67,8 +67,9 @@ struct QueryRoutes: Sendable {
         let asked = try KeyRequest(path: request.uri.path, query: request.uri.query, limits: limits)
         switch service.windows(query: asked.query, key: asked.key, from: asked.from, to: asked.to) {
         case .success(let windows):
-            guard let own = service.ownAddress else { return JSONBody.response(windows.json) }
-            if !windows.windows.isEmpty { return JSONBody.response(windows.json, headers: [Self.ownerHeader: own]) }
+            if let answer = Self.ownAnswer(windows, ownAddress: service.ownAddress) {
+                return JSONBody.response(answer.body, headers: answer.headers)
+            }
             // Scale-out: the key's shard may be another instance's; the one that has its windows
             // answers (its likely owners are asked first; each request asked is counted).
             if request.headers[Self.forwardedHeader] == nil {
@@ -84,6 +85,14 @@ struct QueryRoutes: Sendable {
             return JSONBody.response(windows.json)
         case .failure(let error): throw HTTPAPIError(error)
         }
+    }
+
+    /// The answer to a key query that this instance gives from its own windows: always when it
+    /// runs alone; with scale-out (`ownAddress`) only when it has windows of the key, naming
+    /// itself in `X-Tally-Owner` — else nil, and the other instances are asked.
+    static func ownAnswer(_ windows: KeyWindows, ownAddress: String?) -> (body: [UInt8], headers: HTTPFields)? {
+        guard let own = ownAddress else { return (windows.json, [:]) }
+        return windows.windows.isEmpty ? nil : (windows.json, [ownerHeader: own])
     }
 
     @Sendable func metricsText(_ request: Request, _ context: BasicRequestContext) -> Response {
