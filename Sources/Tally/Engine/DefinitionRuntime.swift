@@ -24,15 +24,41 @@ final class DefinitionRuntime {
     /// event the shard applied (-1: none): a record routed again after a router moved is skipped.
     private var routedNext: [[Int64]] = []
     /// Group mode with `repartition`: the partition counts of the repartition topic and of the
-    /// source (set when the engine joins the group). The watermark is tracked per lane, one per
-    /// (shard, source partition): `lane(shard:source:)`.
+    /// source (set when the engine joins the group). A shard's watermark has one lane per source
+    /// partition: its tracker's partition ids are the source's.
     var repartitionCount: Int32 = 1
     var sourceCount: Int32 = 0
+    /// Group mode with `repartition`: per source partition, the offset up to which its router
+    /// said it is idle (-1: not said), which holds while the source has nothing beyond it
+    /// (`Engine.checkIdleClaims`).
+    var idleClaims: [Int64] = []
+
+    /// Group mode with `repartition`: notes what a tick says of source partition `s` being idle
+    /// (read up to `offset`).
+    func claim(source s: Int32, idle: Bool, offset: Int64) {
+        while idleClaims.count <= Int(s) { idleClaims.append(-1) }
+        idleClaims[Int(s)] = idle ? offset : -1
+    }
+
+    /// Group mode with `repartition`: leaves out of every shard's watermark the source partitions
+    /// their routers said are idle, as long as each has nothing beyond what its router read
+    /// (`end`: a source partition's end offset, nil when not known); takes back in those that
+    /// have: their router may be gone (its instance killed), and the events it did not read
+    /// would be late once another instance routes them. A claim that no longer holds is
+    /// dropped; a router says it again every second while it is true.
+    func applyIdleClaims(now: Int64, end: (Int32) -> Int64?) {
+        for s in idleClaims.indices where idleClaims[s] >= 0 {
+            let holds = end(Int32(s)).map { $0 <= idleClaims[s] } ?? false
+            for op in shards {
+                if holds { op.watermarks.setIdle(Int32(s)) } else { op.watermarks.setActive(Int32(s), now: now) }
+            }
+            if !holds { idleClaims[s] = -1 }
+        }
+    }
+
     /// Group mode with `repartition`: per shard partition, what its state last stored of the
     /// source partitions (`routedChange`).
     private var routedStored: [Int32: [Int32: RoutedSource]] = [:]
-    /// The watermark every shard of this definition closes windows at.
-    let sharedWatermark = SharedWatermark()
     let encoder: ResultEncoder
     var stats = RunStats()
     /// Next offset per partition; -1 when nothing is stored yet.
@@ -54,7 +80,7 @@ final class DefinitionRuntime {
         self.definition = definition
         self.topic = topic ?? definition.source
         isSharded = sharded
-        let op = WindowOperator(definition, plan: &plan, watermark: sharedWatermark)
+        let op = WindowOperator(definition, plan: &plan)
         shards = sharded ? [] : [op]
         encoder = ResultEncoder(definition, layout: op.layout)
         pendingClosed = PendingClosedResults(width: definition.aggregates.count)
@@ -74,7 +100,7 @@ final class DefinitionRuntime {
     /// topic's, where they are already: the scanner stays as it is).
     func addShard(_ p: Int32, plan: inout FieldPlan) -> WindowOperator {
         precondition(isSharded && ownedShard(p) == nil, "a shard per owned partition")
-        let op = WindowOperator(definition, plan: &plan, watermark: sharedWatermark)
+        let op = WindowOperator(definition, plan: &plan)
         while shardIndex.count <= Int(p) { shardIndex.append(-1) }
         shardIndex[Int(p)] = shards.count
         shards.append(op)
@@ -83,7 +109,8 @@ final class DefinitionRuntime {
         return op
     }
 
-    /// Group mode: forgets the shard of partition `p` (revoked), and the partition's offsets.
+    /// Group mode: forgets the shard of partition `p` (revoked), its watermark and lanes with it,
+    /// and the partition's offsets.
     func removeShard(_ p: Int32) {
         guard ownedShard(p) != nil else { return }
         let i = shardIndex[Int(p)]
@@ -93,13 +120,6 @@ final class DefinitionRuntime {
         routedStored[p] = nil
         shardIndex[Int(p)] = -1
         for (j, q) in shardPartitions.enumerated() { shardIndex[Int(q)] = j }
-        if isRouted {
-            // Every lane of the shard, those of source partitions that came after the start too.
-            let lanes = sharedWatermark.tracker.assigned.count
-            for l in stride(from: Int(p), to: lanes, by: Int(repartitionCount)) { sharedWatermark.tracker.revoke(Int32(l)) }
-        } else {
-            sharedWatermark.tracker.revoke(p)
-        }
         setNext(Int(p), -1)
         _ = takeExpected(Int(p))
     }
@@ -122,20 +142,16 @@ final class DefinitionRuntime {
         for i in routedNext.indices { routedNext[i].removeAll() }
     }
 
-    /// Group mode with `repartition`: the watermark lane of source partition `source` in the
-    /// shard of `shard`.
-    @inline(__always) func lane(shard: Int32, source: Int32) -> Int32 { source * repartitionCount + shard }
-
     /// Group mode with `repartition`: what the shard of partition `p` knows of each source
     /// partition (applied offsets, lane times), for its checkpoint.
     func routed(shard p: Int32) -> [Int32: RoutedSource] {
         var out: [Int32: RoutedSource] = [:]
-        let times = sharedWatermark.tracker.partitionTimes
-        for (s, o) in routedNext[shardIndex[Int(p)]].enumerated() where o >= 0 {
+        let i = shardIndex[Int(p)]
+        for (s, o) in routedNext[i].enumerated() where o >= 0 {
             out[Int32(s)] = RoutedSource(next: o, time: nil)
         }
-        for (l, t) in times where l % repartitionCount == p {
-            out[l / repartitionCount, default: RoutedSource(next: -1, time: nil)].time = t
+        for (s, t) in shards[i].watermarks.partitionTimes {
+            out[s, default: RoutedSource(next: -1, time: nil)].time = t
         }
         return out
     }
@@ -161,21 +177,18 @@ final class DefinitionRuntime {
         }
         routedNext[shardIndex[Int(p)]] = row
         routedStored[p] = sources
+        let op = shards[shardIndex[Int(p)]]
         for s in 0..<max(sourceCount, (sources.keys.max() ?? -1) + 1) {
-            sharedWatermark.tracker.assign(lane(shard: p, source: s), now: now, restored: sources[s]?.time)
+            op.watermarks.assign(s, now: now, restored: sources[s]?.time)
         }
     }
 
-    /// The watermark: every shard closes windows at the same one.
-    var watermark: Int64? { sharedWatermark.watermark }
-
-    /// Start of the last window closed in every shard.
-    var closedThrough: Int64? {
+    /// The definition's watermark as shown (`/queries`, metrics): standalone the one operator's;
+    /// in group mode the smallest of its shards' watermarks, shards without one left out. Each
+    /// shard closes its windows at its own.
+    var watermark: Int64? {
         var out: Int64? = nil
-        for op in shards {
-            guard let c = op.closedThrough else { return nil }
-            out = min(out ?? c, c)
-        }
+        for op in shards { if let w = op.watermark { out = min(out ?? w, w) } }
         return out
     }
 

@@ -120,7 +120,10 @@ extension Engine {
                 pipeline.own(tp.partition)
                 pipeline.setPosition(Int(tp.partition), -1)  // known again with its first message
             }
-            positions.append(TopicPartitionOffset(tp.topic, tp.partition, start(pipeline, tp.partition)))
+            let from = start(pipeline, tp.partition)
+            // Where its routers read from: an idle claim is checked against that.
+            for router in pipeline.routers { router.resume(tp.partition, at: from.isAbsolute ? from.rawValue : 0) }
+            positions.append(TopicPartitionOffset(tp.topic, tp.partition, from))
         }
         lock.withLock {
             shareMemoryBudget()
@@ -163,7 +166,8 @@ extension Engine {
             if rt.isRouted {
                 rt.setRouted(shard: p, r.routed, now: Clock.now())
             } else {
-                rt.sharedWatermark.tracker.assign(p, now: Clock.now(), restored: r.watermarks[p])
+                // The shard's own watermark, as it was stored: not this instance's pace.
+                op.watermarks.assign(p, now: Clock.now(), restored: r.watermarks[p])
             }
         }
     }

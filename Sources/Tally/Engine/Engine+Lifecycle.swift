@@ -107,16 +107,17 @@ extension Engine {
         let (prepared, commits) = try lock.withLock {
             let parts = runtimes.flatMap { rt in
                 let closed = rt.pendingClosed.beginCheckpoint()
-                let expireBefore = rt.watermark.map { $0 - config.retention }
+                // Closed results are retained behind each shard's own watermark.
+                func expireBefore(_ op: WindowOperator) -> Int64? { op.watermark.map { $0 - config.retention } }
                 guard config.scaleOut else {
                     return [StateStore.Part(
-                        op: rt.soleShard, closed: closed[-1] ?? ClosedResultsBatch(), expireBefore: expireBefore, offsets: rt.offsets,
+                        op: rt.soleShard, closed: closed[-1] ?? ClosedResultsBatch(), expireBefore: expireBefore(rt.soleShard), offsets: rt.offsets,
                         stats: rt.stats)]
                 }
                 // Group mode: a part per shard, with its closed results and its changelog.
                 return zip(rt.shards, rt.shardPartitions).map { shard in
                     StateStore.Part(
-                        op: shard.0, shard: shard.1, closed: closed[shard.1] ?? ClosedResultsBatch(), expireBefore: expireBefore,
+                        op: shard.0, shard: shard.1, closed: closed[shard.1] ?? ClosedResultsBatch(), expireBefore: expireBefore(shard.0),
                         offsets: [rt.topic: rt.next(Int(shard.1)) >= 0 ? [shard.1: rt.next(Int(shard.1))] : [:]],
                         stats: rt.stats, changelog: true, topic: rt.topic, routed: rt.isRouted ? rt.routedChange(shard: shard.1) : nil)
                 }

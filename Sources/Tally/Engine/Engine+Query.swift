@@ -36,7 +36,8 @@ extension Engine: QueryService {
             let arity = rt.definition.groupBy.count
             guard key.count == arity else { return .failure(.wrongKeyArity(expected: arity, got: key.count)) }
             if let from, let to, from > to { return .failure(.badParameter("from is after to")) }
-            if let span = closedSpan(rt, from: from, to: to) {
+            for op in rt.shards {
+                guard let span = closedSpan(op, from: from, to: to) else { continue }
                 let count = (span.last - span.first) / rt.definition.window.slide + 1
                 if count > Self.maxWindowsPerRequest {
                     return .failure(.badParameter("the range holds \(count) windows, at most \(Self.maxWindowsPerRequest) per request: narrow it with from and to"))
@@ -75,11 +76,12 @@ extension Engine: QueryService {
     /// latest ones; a `from`/`to` range holding more is refused.
     static let maxWindowsPerRequest: Int64 = 10_000
 
-    /// First and last start of the retained closed windows within `from`...`to`, if any.
-    func closedSpan(_ rt: DefinitionRuntime, from: Int64?, to: Int64?) -> (first: Int64, last: Int64)? {
-        guard let closed = rt.closedThrough else { return nil }
-        let slide = rt.definition.window.slide
-        let oldest = rt.watermark.map { $0 - config.retention } ?? closed
+    /// First and last start of one shard's retained closed windows within `from`...`to`, if
+    /// any: each shard closes and retains windows at its own watermark.
+    func closedSpan(_ op: WindowOperator, from: Int64?, to: Int64?) -> (first: Int64, last: Int64)? {
+        guard let closed = op.closedThrough else { return nil }
+        let slide = op.definition.window.slide
+        let oldest = op.watermark.map { $0 - config.retention } ?? closed
         let last = min(to ?? closed, closed)
         // Without `from`, the latest windows only: one request reads at most a page of them.
         let earliest = from ?? (last - (Self.maxWindowsPerRequest - 1) * slide)
@@ -99,14 +101,13 @@ extension Engine: QueryService {
             v.append(0x7D)
             byStart[start] = KeyWindows.Window(start: start, end: start + size, isFinal: final, valuesJSON: String(decoding: v, as: UTF8.self))
         }
-        if let span = closedSpan(rt, from: from, to: to) {
+        // Group mode: each owned shard keeps the closed results of its keys.
+        for (i, op) in rt.shards.enumerated() {
+            guard let span = closedSpan(op, from: from, to: to) else { continue }
             let starts = stride(from: span.first, through: span.last, by: Int64.Stride(slide))
-            // Group mode: each owned shard keeps the closed results of its keys.
-            let shards: [Int32?] = rt.isSharded ? rt.shardPartitions : [nil]
-            for shard in shards {
-                for r in store.closedResults(rt.definition.name, shard: shard, key: key, width: rt.definition.aggregates.count, starts: starts) {
-                    add(r.start, r.values, final: true)
-                }
+            let shard: Int32? = rt.isSharded ? rt.shardPartitions[i] : nil
+            for r in store.closedResults(rt.definition.name, shard: shard, key: key, width: rt.definition.aggregates.count, starts: starts) {
+                add(r.start, r.values, final: true)
             }
         }
         for r in rt.pendingClosed.results(of: key) { add(r.start, r.values, final: true) }

@@ -12,11 +12,11 @@ extension Engine {
 
     /// Passes one event of a source partition to its definition's repartition topic.
     @inline(__always)
-    func route(_ scan: EventScanner.Outcome, _ view: EventView, _ router: Router, _ m: KafkaMessage) throws {
+    func route(_ scan: EventScanner.Outcome, _ view: EventView, _ router: Router, _ m: KafkaMessage, now: Int64) throws {
         let isObject: Bool
         if case .object = scan { isObject = true } else { isObject = false }
         let partition = router.partition(of: isObject ? view : nil, sourcePartition: m.partition)
-        router.observe(isObject ? view : nil, sourcePartition: m.partition, offset: m.offset, recordTime: m.timestamp)
+        router.observe(isObject ? view : nil, sourcePartition: m.partition, offset: m.offset, recordTime: m.timestamp, now: now)
         let key = router.routedKey(sourcePartition: m.partition, offset: m.offset, key: m.key)
         try producer.produce(topic: router.topic, partition: partition, key: key, value: m.payload, timestamp: m.timestamp)
         router.routed += 1
@@ -35,11 +35,13 @@ extension Engine {
             try deadLetter(rt, m, reason: "not-routed")
             return
         }
-        let lane = rt.lane(shard: m.partition, source: origin.partition)
+        // The shard's watermark lane of the event's source partition.
+        let lane = origin.partition
         if origin.isTick {
             // A tick of an earlier router run carries an older time: no effect.
-            if m.payload.count == 8 {
-                _ = rt.sharedWatermark.tracker.observe(lane, time: Int64(littleEndian: m.payload.loadUnaligned(as: Int64.self)), now: now)
+            if let tick = RoutedKey.parseTick(m.payload) {
+                if let time = tick.time { _ = rt.shard(for: Int(m.partition)).watermarks.observe(lane, time: time, now: now) }
+                rt.claim(source: lane, idle: tick.idle, offset: origin.offset)
             }
             return
         }
@@ -51,18 +53,30 @@ extension Engine {
     }
 
     /// Sends, at most every `tickInterval` ms, a tick to every repartition partition for each
-    /// owned source partition whose routed time moved (see `Router`).
+    /// owned source partition whose routed time moved or that is idle (see `Router`).
     func tickRouters(now: Int64) throws {
         guard now >= nextTick else { return }
         nextTick = now + Self.tickInterval
+        checkIdleClaims(now: now)
         for pipeline in pipelines where !pipeline.routers.isEmpty {
             for router in pipeline.routers {
-                for t in router.takeTicks(pipeline.partitions) {
-                    let tick = RoutedKey.tick(sourcePartition: t.partition, offset: t.offset, time: t.time)
+                for t in router.takeTicks(pipeline.partitions, now: now, idleTimeout: config.idleTimeout) {
+                    let tick = RoutedKey.tick(t)
                     for r in 0..<router.partitions {
                         try producer.produce(topic: router.topic, partition: r, key: tick.key, value: tick.value)
                     }
                 }
+            }
+        }
+    }
+
+    /// Applies the routers' idle claims to every repartitioned shard (`DefinitionRuntime.applyIdleClaims`)
+    /// against the source partitions' end offsets.
+    func checkIdleClaims(now: Int64) {
+        guard let endOffsets else { return }
+        lock.withLock {
+            for rt in runtimes where rt.isRouted {
+                rt.applyIdleClaims(now: now) { endOffsets.end(TopicPartition(rt.definition.source, $0), now: now) }
             }
         }
     }
@@ -89,12 +103,16 @@ extension Engine {
                     throw EngineError("\(router.definition.name) repartitions its events (\"repartition\": true) through the topic \(router.topic), which must exist (as many partitions as shards you want; the changelog \(changelogTopic(router.definition.name)) then has as many), e.g. `tally broker --topic \(router.topic):\((try? consumer.partitions(of: router.definition.source).count) ?? 8)`")
                 }
                 router.partitions = Int32(count)
-                // The definition's shards track the watermark per (shard, source partition).
+                // Each shard of the definition tracks its watermark per source partition.
                 let shards = pipelineByTopic[router.topic]!.runtimes[0]
                 shards.repartitionCount = Int32(count)
                 shards.sourceCount = Int32(try consumer.partitions(of: router.definition.source).count)
             }
         }
+        let watched = Set(pipelines.filter { !$0.routers.isEmpty }.map(\.topic)).sorted().flatMap { topic in
+            (0..<((try? consumer.partitions(of: topic).count) ?? 0)).map { TopicPartition(topic, Int32($0)) }
+        }
+        if !watched.isEmpty { endOffsets = EndOffsetWatcher(consumer: try Consumer(config: readerConfig("ends")), partitions: watched) }
     }
 
     /// The source offsets the routers may commit: for each owned partition of a pipeline with

@@ -48,6 +48,8 @@ public final class Engine: @unchecked Sendable {
     var routerOffsets: Consumer?
     /// Group mode with routers: when they next send ticks (`tickRouters`).
     var nextTick: Int64 = 0
+    /// Group mode with routers: the source partitions' end offsets (`checkIdleClaims`).
+    var endOffsets: EndOffsetWatcher?
 
     /// Opens the state (refusing incompatible definitions), restores it, and connects to Kafka.
     public init(definitions: [Definition], config: EngineConfig, logger: Logger) throws {
@@ -145,6 +147,8 @@ public final class Engine: @unchecked Sendable {
             logger: logger)
         waker.start()
         defer { waker.stop() }
+        endOffsets?.start()
+        defer { endOffsets?.stop() }
         output.start()
         for rt in runtimes {
             for op in rt.shards { forwardResults(rt, op) }
@@ -210,8 +214,10 @@ public final class Engine: @unchecked Sendable {
         }
         try lock.withLock {
             for rt in runtimes {
+                // A repartitioned shard's lanes go idle when their routers say so (`Router`).
+                let idleTimeout = rt.isRouted ? nil : config.idleTimeout
                 for op in rt.shards {
-                    op.refreshWatermark(now: now, idleTimeout: config.idleTimeout)
+                    op.refreshWatermark(now: now, idleTimeout: idleTimeout)
                     if !op.results.isEmpty { try emit(rt, op) }
                 }
             }
@@ -273,7 +279,7 @@ public final class Engine: @unchecked Sendable {
                 guard admit(rt, m) else { continue }
                 try apply(scan, view, rt, m, now: now, lane: m.partition)
             }
-            for router in pipeline.routers { try route(scan, view, router, m) }
+            for router in pipeline.routers { try route(scan, view, router, m, now: now) }
         }
     }
 
@@ -306,7 +312,8 @@ public final class Engine: @unchecked Sendable {
         }
         rt.stats.record(outcome)
         switch outcome {
-        case .late: try deadLetter(rt, m, reason: "late", origin: origin)
+        case .late:
+            try deadLetter(rt, m, reason: "late", origin: origin)
         case .rejected(let r): try deadLetter(rt, m, reason: r.rawValue, origin: origin)
         default: break
         }

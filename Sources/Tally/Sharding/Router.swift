@@ -17,6 +17,11 @@
 /// source partition, as one instance reading the source would, and closes windows at the same
 /// watermark (the interleaving of source partitions in a repartition partition adds no lateness,
 /// and a shard none of whose keys a source partition holds is not held back by it).
+///
+/// Whether a source partition is idle (nothing read from it for the idle timeout) is the router's
+/// to say, in its ticks, since only it reads that partition: a shard cannot tell a quiet source
+/// partition from one whose router is gone (its instance killed, its partitions not yet taken
+/// over), and leaving out the latter would close windows its backlog still has events for.
 final class Router {
     let definition: Definition
     /// The repartition topic.
@@ -26,11 +31,20 @@ final class Router {
     let groupSlots: [Int]
     let timeField: TimeField
     /// Per source partition, the largest event time routed (`WatermarkTracker.none` before one)
-    /// and the offset of the last event routed.
+    /// and the offset after the last record read (-1: not known).
     private(set) var maxTime: [Int64] = []
-    private(set) var lastOffset: [Int64] = []
+    private(set) var nextOffset: [Int64] = []
     /// Per source partition, the time its last tick carried.
     private var ticked: [Int64] = []
+    /// Per source partition, the wall-clock time of its last message (`unseen` before the first
+    /// tick after it was owned), whether its last tick said it is idle, and when an idle tick is
+    /// sent again (a shard that moved meanwhile learns it from that one).
+    private var lastActivity: [Int64] = []
+    private var idleSent: [Bool] = []
+    private var idleResendAt: [Int64] = []
+    static let unseen = Int64.min
+    /// How often the ticks of an idle source partition are repeated, in ms.
+    static let idleResendInterval: Int64 = 1_000
     /// Events routed since start (published as a metric by the loop).
     var routed = 0
     /// Of them, already published.
@@ -60,11 +74,13 @@ final class Router {
         return Murmur2.partition(key.bytes, count: partitions)
     }
 
-    /// Notes the event at `offset` of `sourcePartition` (its time when it has a valid one).
-    @inline(__always) func observe(_ view: EventView?, sourcePartition: Int32, offset: Int64, recordTime: Int64?) {
+    /// Notes the event at `offset` of `sourcePartition` (its time when it has a valid one), read
+    /// at wall-clock `now`.
+    @inline(__always) func observe(_ view: EventView?, sourcePartition: Int32, offset: Int64, recordTime: Int64?, now: Int64) {
         let p = Int(sourcePartition)
         if p >= maxTime.count { grow(to: p) }
-        lastOffset[p] = offset
+        nextOffset[p] = offset + 1
+        lastActivity[p] = now
         let time = view.map { timeField.time(of: $0, recordTime: recordTime).time } ?? (timeField.usesRecordTime ? recordTime : nil)
         if let time, time > maxTime[p] { maxTime[p] = time }
     }
@@ -72,28 +88,62 @@ final class Router {
     func grow(to p: Int) {
         while maxTime.count <= p {
             maxTime.append(WatermarkTracker.none)
-            lastOffset.append(-1)
+            nextOffset.append(-1)
             ticked.append(WatermarkTracker.none)
+            lastActivity.append(Self.unseen)
+            idleSent.append(false)
+            idleResendAt.append(0)
         }
     }
 
-    /// The source partitions among `owned` whose time moved since their last tick, with that
-    /// time and the last routed offset; they count as ticked from now on.
-    func takeTicks(_ owned: [Int32]) -> [(partition: Int32, offset: Int64, time: Int64)] {
-        var out: [(partition: Int32, offset: Int64, time: Int64)] = []
-        for sp in owned where Int(sp) < maxTime.count && maxTime[Int(sp)] > ticked[Int(sp)] {
-            out.append((sp, lastOffset[Int(sp)], maxTime[Int(sp)]))
-            ticked[Int(sp)] = maxTime[Int(sp)]
+    /// A tick: the largest event time routed from a source partition (`WatermarkTracker.none`
+    /// before one), the offset after the last record read from it, and whether it is idle.
+    struct Tick: Equatable {
+        var partition: Int32
+        var offset: Int64
+        var time: Int64
+        var idle: Bool
+    }
+
+    /// The ticks due at wall-clock `now` for the source partitions among `owned`: those whose
+    /// time moved since their last tick, those that went idle (nothing read for `idleTimeout`
+    /// ms; nil: never) or came back, and every second those still idle.
+    func takeTicks(_ owned: [Int32], now: Int64, idleTimeout: Int64?) -> [Tick] {
+        var out: [Tick] = []
+        for sp in owned {
+            let p = Int(sp)
+            if p >= maxTime.count { grow(to: p) }
+            if lastActivity[p] == Self.unseen { lastActivity[p] = now }  // owned since the last ticks
+            let idle = idleTimeout.map { now - lastActivity[p] >= $0 } ?? false
+            let offset = max(0, nextOffset[p])
+            if idle {
+                guard !idleSent[p] || now >= idleResendAt[p] else { continue }
+                idleSent[p] = true
+                idleResendAt[p] = now + Self.idleResendInterval
+            } else {
+                guard maxTime[p] > ticked[p] || idleSent[p] else { continue }
+                idleSent[p] = false
+            }
+            out.append(Tick(partition: sp, offset: offset, time: maxTime[p], idle: idle))
+            ticked[p] = maxTime[p]
         }
         return out
+    }
+
+    /// Source partition `p` is read from `offset` on (taken over at its routers' commit).
+    func resume(_ p: Int32, at offset: Int64) {
+        if Int(p) >= maxTime.count { grow(to: Int(p)) }
+        nextOffset[Int(p)] = offset
     }
 
     /// Forgets source partition `p` (revoked): a later owner starts again from its commit.
     func forget(_ p: Int32) {
         guard Int(p) < maxTime.count else { return }
         maxTime[Int(p)] = WatermarkTracker.none
-        lastOffset[Int(p)] = -1
+        nextOffset[Int(p)] = -1
         ticked[Int(p)] = WatermarkTracker.none
+        lastActivity[Int(p)] = Self.unseen
+        idleSent[Int(p)] = false
     }
 
     /// The key of the routed record of the message at `offset` of `sourcePartition` with `key`;
@@ -107,19 +157,28 @@ final class Router {
 
 /// The key of a record of a repartition topic: `source partition i32 BE | source offset i64 BE |
 /// flag u8 | …`. Flag 0: an event with a null key; 1: an event, its key bytes follow; 2: a tick,
-/// the value is the largest event time routed from the source partition up to that offset
-/// (8 bytes, little-endian), and nothing follows.
+/// nothing follows, the offset is the one after the last record read from the source partition,
+/// and the value is the largest event time routed from it (8 bytes, little-endian; `Int64.min` for none) then a byte whose bit 0 says the
+/// source partition is idle (absent: not idle).
 enum RoutedKey {
     static let headerCount = 13
     static let tickFlag: UInt8 = 2
 
     /// A tick's key and value.
-    static func tick(sourcePartition: Int32, offset: Int64, time: Int64) -> (key: [UInt8], value: [UInt8]) {
+    static func tick(_ t: Router.Tick) -> (key: [UInt8], value: [UInt8]) {
         var key: [UInt8] = []
-        withUnsafeBytes(of: UInt32(bitPattern: sourcePartition).bigEndian) { key += $0 }
-        withUnsafeBytes(of: UInt64(bitPattern: offset).bigEndian) { key += $0 }
+        withUnsafeBytes(of: UInt32(bitPattern: t.partition).bigEndian) { key += $0 }
+        withUnsafeBytes(of: UInt64(bitPattern: t.offset).bigEndian) { key += $0 }
         key.append(tickFlag)
-        return (key, withUnsafeBytes(of: time.littleEndian) { Array($0) })
+        return (key, withUnsafeBytes(of: t.time.littleEndian) { Array($0) } + [t.idle ? 1 : 0])
+    }
+
+    /// A tick's value: the time it carries (nil for none) and whether its source partition is idle;
+    /// nil when it is not a tick's value.
+    static func parseTick(_ value: UnsafeRawBufferPointer) -> (time: Int64?, idle: Bool)? {
+        guard value.count == 8 || value.count == 9 else { return nil }
+        let time = Int64(littleEndian: value.loadUnaligned(as: Int64.self))
+        return (time == WatermarkTracker.none ? nil : time, value.count == 9 && value[8] & 1 == 1)
     }
 
     @inline(__always) static func append(sourcePartition: Int32, offset: Int64, key: UnsafeRawBufferPointer?, to out: inout KeyBuilder) {

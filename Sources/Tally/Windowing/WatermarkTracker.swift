@@ -33,9 +33,9 @@ public struct WatermarkTracker: Sendable {
             maxTime[p] = restored ?? Self.none
             lastActivity[p] = now
             idle[p] = false
-            // The one case where the watermark may go back: a partition that joins (scale-out
-            // hands one over) holds it back like any other. Windows already closed stay closed
-            // in their operators; those of the joining partition's shard close as it catches up.
+            // The one case where the watermark may go back: a partition that joins (a source
+            // that grew, a repartitioned shard's new lane) holds it back like any other. Windows
+            // already closed stay closed.
             recompute(joining: true)
             return
         }
@@ -79,6 +79,24 @@ public struct WatermarkTracker: Sendable {
         if p < lastActivity.count { lastActivity[p] = now }
     }
 
+    /// Leaves `partition` out until its next event, as its reader says it is idle (a
+    /// repartitioned shard's lane, whose router tells).
+    public mutating func setIdle(_ partition: Int32) {
+        let p = Int(partition)
+        guard p < assigned.count, assigned[p], !idle[p] else { return }
+        idle[p] = true
+        recompute()
+    }
+
+    /// Takes `partition` into account again (its reader's word that it is idle no longer holds).
+    public mutating func setActive(_ partition: Int32, now: Int64) {
+        let p = Int(partition)
+        guard p < assigned.count, assigned[p], idle[p] else { return }
+        idle[p] = false
+        lastActivity[p] = now
+        recompute()
+    }
+
     /// Leaves out partitions quiet for `timeout` ms at wall-clock `now`; returns the watermark.
     public mutating func expireIdle(now: Int64, timeout: Int64) -> Int64? {
         var changed = false
@@ -110,19 +128,4 @@ public struct WatermarkTracker: Sendable {
         // Otherwise the watermark never moves back: a returning idle partition cannot reopen windows.
         if let w { current = joining ? w : max(current ?? w, w) }
     }
-}
-
-/// One `WatermarkTracker` shared by the operators of a definition's shards (one per owned
-/// partition with scale-out): each shard reports its partition's times to it and closes windows
-/// at its value, so every shard closes a window at the same watermark one operator over all the
-/// partitions would.
-public final class SharedWatermark {
-    /// The tracker; mutated in place through the reference.
-    public var tracker = WatermarkTracker()
-
-    /// A tracker with no partitions.
-    public init() {}
-
-    /// The current watermark.
-    public var watermark: Int64? { tracker.current }
 }

@@ -85,24 +85,18 @@ public final class WindowOperator {
     public var onResults: (() -> Void)?
     public var resultChunk = 4096
 
-    /// The per-partition watermark, shared with the definition's other shards, if any.
-    public let sharedWatermark: SharedWatermark
-    /// The per-partition watermark (the shared tracker).
-    public var watermarks: WatermarkTracker {
-        get { sharedWatermark.tracker }
-        _modify { yield &sharedWatermark.tracker }
-    }
+    /// The watermark of this operator's partitions (a shard's own: it moves with the shard, so
+    /// an instance that takes a shard over never closes its windows at the instance's pace).
+    public var watermarks = WatermarkTracker()
     /// Start of the last window that has closed (every window starting at or before it is closed).
     public internal(set) var closedThrough: Int64?
     var nextCloseAt: Int64 = .min
     /// Emitted results not yet taken by the caller (who empties the batch with `removeAll()`).
     public var results: ResultBatch
 
-    /// An operator for `definition`, registering the fields it reads in `plan`; a shard of a
-    /// definition passes the watermark it shares with the definition's other shards.
-    public init(_ definition: Definition, plan: inout FieldPlan, watermark: SharedWatermark = SharedWatermark()) {
+    /// An operator for `definition`, registering the fields it reads in `plan`.
+    public init(_ definition: Definition, plan: inout FieldPlan) {
         self.definition = definition
-        sharedWatermark = watermark
         size = definition.window.size
         slide = definition.window.slide
         grace = definition.window.grace
@@ -133,9 +127,9 @@ public final class WindowOperator {
         // 1. Event time; every valid time moves the watermark, whatever happens to the event.
         let (time, timeProblem) = timeField.time(of: view, recordTime: recordTime)
         if let time {
-            if let w = sharedWatermark.tracker.observe(partition, time: time, now: now), w >= nextCloseAt { advance(to: w) }
+            if let w = watermarks.observe(partition, time: time, now: now), w >= nextCloseAt { advance(to: w) }
         } else {
-            sharedWatermark.tracker.touch(partition, now: now)
+            watermarks.touch(partition, now: now)
         }
         // 2. where
         for f in filters where !f.holds(view) { return .filtered }
@@ -175,7 +169,7 @@ public final class WindowOperator {
 
     /// Rejects an event that could not be scanned (not JSON, not an object), noting the activity.
     public func reject(partition: Int32 = 0, now: Int64 = 0) {
-        sharedWatermark.tracker.touch(partition, now: now)
+        watermarks.touch(partition, now: now)
     }
 
     @inline(__always) func internKey() -> Int32 {

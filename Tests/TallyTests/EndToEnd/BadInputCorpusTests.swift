@@ -65,10 +65,8 @@ import Testing
     func everyBadEventIsDeadLetteredWithItsReasonAndCountedPerReasonBody() throws {
         let corpus = Corpus.make()
         let dir = try TemporaryFolder("tally-bad")
-        let broker = try ChildProcess(
-            ["broker", "--topic", "orders:1", "--topic", "bad_ms:1", "--topic", "bad_ms.dlq:1",
-             "--topic", "bad_iso:1", "--topic", "bad_iso.dlq:1"], in: dir.url, name: "broker")
-        let bootstrap = try broker.firstLine()
+        let broker = try TestBroker(topics: ["orders:1", "bad_ms:1", "bad_ms.dlq:1", "bad_iso:1", "bad_iso.dlq:1"], in: dir.url)
+        let bootstrap = broker.bootstrap
         let defs = try Self.writeDefinitions(in: dir.url)
         let statePath = dir.url.appendingPathComponent("state").path
 

@@ -6,13 +6,14 @@ final class ChildProcess: @unchecked Sendable {
     let stdoutURL: URL
     let stderrURL: URL
 
-    /// Starts `tally args…`, stdout and stderr to files in `dir`, with `environment` added to ours.
-    init(_ args: [String], in dir: URL, name: String, environment: [String: String] = [:]) throws {
+    /// Starts `tally args…` (or `executable`'s), stdout and stderr to files in `dir`, with
+    /// `environment` added to ours.
+    init(_ args: [String], in dir: URL, name: String, environment: [String: String] = [:], executable: String = TallyBinary.path) throws {
         stdoutURL = dir.appendingPathComponent("\(name).out")
         stderrURL = dir.appendingPathComponent("\(name).err")
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: TallyBinary.path)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }

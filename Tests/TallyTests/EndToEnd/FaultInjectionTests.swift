@@ -90,7 +90,7 @@ import Testing
     /// engine runs on one state folder.
     final class Rig {
         let dir: TemporaryFolder
-        let broker: ChildProcess
+        let broker: TestBroker
         let bootstrap: String
         let queriesDir: URL
         let http = freePort()
@@ -99,8 +99,8 @@ import Testing
         init() throws {
             dir = try TemporaryFolder("tally-faults")
             let topics = ["orders:1", "fi_tumbling_out:4", "fi_tumbling_out.dlq:1", "fi_sliding_out:4", "fi_sliding_out.dlq:1"]
-            broker = try ChildProcess(["broker"] + topics.flatMap { ["--topic", $0] }, in: dir.url, name: "broker")
-            bootstrap = try broker.firstLine()
+            broker = try TestBroker(topics: topics, in: dir.url)
+            bootstrap = broker.bootstrap
             queriesDir = dir.url.appendingPathComponent("queries")
             try FileManager.default.createDirectory(at: queriesDir, withIntermediateDirectories: true)
             try FaultInjectionTests.tumbling.write(to: queriesDir.appendingPathComponent("tumbling.json"), atomically: true, encoding: .utf8)

@@ -33,17 +33,15 @@ import Testing
 
     struct Setup {
         let dir: TemporaryFolder
-        let broker: ChildProcess
+        let broker: TestBroker
         let bootstrap: String
         let definitionPath: String
         let http: Int
 
         init(partitions: Int = 1) throws {
             dir = try TemporaryFolder("tally-live")
-            broker = try ChildProcess(
-                ["broker", "--topic", "orders:\(partitions)", "--topic", "live_out:\(partitions)", "--topic", "live_out.dlq:1"],
-                in: dir.url, name: "broker")
-            bootstrap = try broker.firstLine()
+            broker = try TestBroker(topics: ["orders:\(partitions)", "live_out:\(partitions)", "live_out.dlq:1"], in: dir.url)
+            bootstrap = broker.bootstrap
             definitionPath = dir.url.appendingPathComponent("live.json").path
             try LiveEngineTests.definition.write(toFile: definitionPath, atomically: true, encoding: .utf8)
             http = freePort()

@@ -16,7 +16,7 @@ import Testing
 
     struct Cluster {
         let dir: TemporaryFolder
-        let broker: ChildProcess
+        let broker: TestBroker
         let bootstrap: String
         let definitionPath: String
 
@@ -26,8 +26,8 @@ import Testing
             dir = try TemporaryFolder("tally-scale-out")
             let n = ScaleOutTests.partitions
             let topics = topics ?? ["orders:\(n)", "live_out:\(n)", "live_out.dlq:1", "g-live-changelog:\(n)", "g-instances:1"]
-            broker = try ChildProcess(["broker"] + topics.flatMap { ["--topic", $0] }, in: dir.url, name: "broker")
-            bootstrap = try broker.firstLine()
+            broker = try TestBroker(topics: topics, in: dir.url)
+            bootstrap = broker.bootstrap
             definitionPath = dir.url.appendingPathComponent("queries").path
             try FileManager.default.createDirectory(atPath: definitionPath, withIntermediateDirectories: true)
             for (i, d) in definitions.enumerated() {
@@ -291,8 +291,8 @@ import Testing
             (["orders:4", "live_out:4", "live_out.dlq:1", "g-live-changelog:2", "g-instances:1"], "g-live-changelog", "--topic g-live-changelog:4"),
             (["orders:4", "live_out:4", "live_out.dlq:1", "g-live-changelog:6", "g-instances:1"], "g-live-changelog", "--topic g-live-changelog:4"),
         ] {
-            let broker = try ChildProcess(["broker"] + topics.flatMap { ["--topic", $0] }, in: dir.url, name: "broker-\(topics[3])")
-            let bootstrap = try broker.firstLine()
+            let broker = try TestBroker(topics: topics, in: dir.url, name: "broker-\(topics[3])")
+            let bootstrap = broker.bootstrap
             let run = try ChildProcess(
                 ["run", "--queries", definition, "--bootstrap", bootstrap, "--group", "g", "--scale-out",
                  "--state", dir.url.appendingPathComponent("state-\(topics[3])").path, "--http", "127.0.0.1:\(freePort())"],
