@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kafka
 import Tally
 
 /// `tally`: the root command; each subcommand lives in its own file.
@@ -7,7 +8,7 @@ struct TallyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tally",
         abstract: "Real-time windowed aggregation over Kafka, declared in JSON.",
-        version: TallyInfo.version,
+        version: "\(TallyInfo.version) (librdkafka \(Librdkafka.version))",
         subcommands: [
             BrokerCommand.self,
             RunCommand.self,

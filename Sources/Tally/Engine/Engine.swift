@@ -127,6 +127,7 @@ public final class Engine: @unchecked Sendable {
     /// Runs until `stop()`: restore, assign partitions, loop, final checkpoint.
     public func run() throws {
         FailPoint.hit("startup")
+        logger.info("Tally \(TallyInfo.version), librdkafka \(Librdkafka.version)")
         try restore()
         FailPoint.hit("restored")
         if config.scaleOut { try joinGroup() } else { try assignPartitions() }

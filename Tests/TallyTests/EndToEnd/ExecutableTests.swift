@@ -1,4 +1,6 @@
 import Foundation
+import Kafka
+import Tally
 import Testing
 
 /// The `tally` executable itself.
@@ -21,6 +23,16 @@ import Testing
         #expect(text.contains("librdkafka"), "ldd output: \(text)")
         #expect(!text.contains("libFoundation.so"), "links full Foundation: \(text)")
         #expect(!text.contains("_FoundationICU"), "links ICU: \(text)")
+    }
+
+    /// `tally --version` names the librdkafka the process loaded, not the one it was built
+    /// against: the one `LD_LIBRARY_PATH` picks when set (the real-broker runs use 2.16).
+    @Test func versionNamesTheLoadedLibrdkafka() throws {
+        let r = try TallyBinary.run(["--version"])
+        #expect(r.status == 0)
+        let line = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(line == "\(TallyInfo.version) (librdkafka \(Librdkafka.version))", "\(line)")
+        #expect(Librdkafka.version.split(separator: ".").count >= 3, "\(Librdkafka.version)")
     }
 
     /// Without `--bootstrap`, `tally run` starts a broker of its own: a flag that is wrong must
