@@ -16,14 +16,16 @@ final class ChangelogReader {
         consumer = try Consumer(config: c)
     }
 
-    /// The number of records in the partition, and the checkpoint id of the last one when it is a
+    /// Whether the partition has records, and the checkpoint id of the last one when it is a
     /// marker (nil otherwise: an empty changelog, or one that ends in a checkpoint cut short).
+    /// Read from the end offset the broker reports less one, up to the end of the log: a broker
+    /// may report the start of its last batch + 1 (Tansu), below the real end.
     func tail(topic: String, partition: Int32) throws -> (records: Int64, lastMarker: UInt64?) {
         let (low, high) = try consumer.queryWatermarks(topic: topic, partition: partition)
         guard high > low else { return (high, nil) }
         var last: UInt64?
-        try read(topic: topic, partition: partition, from: high - 1, to: high) { record, checkpoint in
-            if case .marker = record { last = checkpoint }
+        try read(topic: topic, partition: partition, from: high - 1) { record, checkpoint in
+            if case .marker = record { last = checkpoint } else { last = nil }
         }
         return (high, last)
     }
@@ -36,33 +38,37 @@ final class ChangelogReader {
         var restore = ChangelogRestore()
         guard high > low else { return restore }
         var read: Int64 = 0
-        try self.read(topic: topic, partition: partition, from: low, to: high) { record, checkpoint in
+        try self.read(topic: topic, partition: partition, from: low) { record, checkpoint in
             restore.apply(record, checkpoint: checkpoint)
             read += 1
             if read % 5_000 == 0 { progress(read, high - low) }
         }
-        progress(high - low, high - low)
+        progress(read, max(read, high - low))
         return restore
     }
 
-    /// Every record of `partition` from offset `from` up to `to` (excluded).
-    func read(topic: String, partition: Int32, from: Int64, to: Int64, _ body: (ChangelogRecord, UInt64) -> Void) throws {
+    /// Every record of `partition` from offset `from` up to the end of the log (the consumer's
+    /// end-of-partition event, from the fetch answers: not the end offset a ListOffsets reports).
+    func read(topic: String, partition: Int32, from: Int64, _ body: (ChangelogRecord, UInt64) -> Void) throws {
         try consumer.assign([TopicPartitionOffset(topic, partition, KafkaOffset(from))])
         defer { try? consumer.assign([]) }
         let deadline = Clock.now() + 60_000
         var next = from
-        while next < to {
+        var atEnd = false
+        while !atEnd {
             guard Clock.now() < deadline else {
-                throw EngineError("reading the changelog \(topic)[\(partition)] stopped at offset \(next) of \(to) for a minute")
+                throw EngineError("reading the changelog \(topic)[\(partition)] stopped at offset \(next) for a minute")
             }
             let batch = try consumer.poll(maxMessages: 10_000, timeout: .milliseconds(100))
             defer { batch.release() }
-            for m in batch {
+            for m in batch where !atEnd {
                 if let error = m.error, m.partition == partition { throw EngineError("reading the changelog \(topic)[\(partition)]: \(error)") }
-                // Messages of an earlier read (another partition, or past its end) may still be queued.
-                guard m.error == nil, !m.isPartitionEOF, m.partition == partition, m.topic == topic,
-                    m.offset >= next, m.offset < to
-                else { continue }
+                // Messages of an earlier read (another partition) may still be queued.
+                guard m.error == nil, m.partition == partition, m.topic == topic, m.offset >= next else { continue }
+                if m.isPartitionEOF {
+                    atEnd = true
+                    continue
+                }
                 let record: ChangelogRecord
                 do {
                     let id = try ChangelogMessage.checkpoint(header: m.header(ChangelogMessage.checkpointHeader).map { Array($0) })

@@ -30,6 +30,20 @@ extension Engine {
         logger.info("restored \(slices) window slices from \(config.statePath) in \((Clock.nowMicros() - started) / 1000) ms")
     }
 
+    /// Checks that every definition's output and dead-letter topics exist. A broker that creates
+    /// topics on first use would make them with its default partition count and settings (a real
+    /// cluster's compaction or retention would be missing), and one that does not would fail every
+    /// send until the checkpoint times out: both are refused at start, with the way out.
+    func checkOutputTopics() throws {
+        for rt in runtimes {
+            let d = rt.definition
+            for (role, topic, hint) in [("output", d.output, "any partition count"), ("dead-letter", d.deadLetter, "one partition is enough")] {
+                guard ((try? consumer.partitions(of: topic).count) ?? 0) == 0 else { continue }
+                throw EngineError("the \(role) topic \(topic) of \(d.name) does not exist; create it (\(hint)), e.g. `tally broker --topic \(topic):\(role == "output" ? 4 : 1)` or `kafka-topics.sh --create --topic \(topic) --partitions \(role == "output" ? 4 : 1)`")
+            }
+        }
+    }
+
     /// Assigns every partition of every source topic, each at the smallest next offset its
     /// definitions need (the beginning when one of them has none), and starts their watermarks.
     func assignPartitions() throws {

@@ -128,6 +128,7 @@ public final class Engine: @unchecked Sendable {
     public func run() throws {
         FailPoint.hit("startup")
         logger.info("Tally \(TallyInfo.version), librdkafka \(Librdkafka.version)")
+        try checkOutputTopics()
         try restore()
         FailPoint.hit("restored")
         if config.scaleOut { try joinGroup() } else { try assignPartitions() }

@@ -323,7 +323,10 @@ import Testing
         #expect(engine.wait() == 0)
     }
 
-    @Test func aStoredOffsetNoLongerInTheTopicIsReportedAsDataLoss() async throws {
+    /// (The development broker only: it drops a partition's oldest records past 5 MiB, which is
+    /// how this test loses them; Tansu keeps everything and has no DeleteRecords.)
+    @Test(.enabled(if: TestBroker.kind == .mock))
+    func aStoredOffsetNoLongerInTheTopicIsReportedAsDataLoss() async throws {
         try await onOwnThread { try Self().aStoredOffsetNoLongerInTheTopicIsReportedAsDataLossBody() }
     }
 

@@ -10,7 +10,7 @@ import Testing
 
     struct Setup {
         let dir: TemporaryFolder
-        let broker: ChildProcess
+        let broker: TestBroker
         let bootstrap: String
         let definition: String
         let http = freePort()
@@ -18,10 +18,8 @@ import Testing
 
         init() throws {
             dir = try TemporaryFolder("tally-disk-faults")
-            broker = try ChildProcess(
-                ["broker", "--topic", "orders:1", "--topic", "fi_tumbling_out:1", "--topic", "fi_tumbling_out.dlq:1"],
-                in: dir.url, name: "broker")
-            bootstrap = try broker.firstLine()
+            broker = try TestBroker(topics: ["orders:1", "fi_tumbling_out:1", "fi_tumbling_out.dlq:1"], in: dir.url)
+            bootstrap = broker.bootstrap
             definition = dir.url.appendingPathComponent("tumbling.json").path
             try FaultInjectionTests.tumbling.write(toFile: definition, atomically: true, encoding: .utf8)
         }
