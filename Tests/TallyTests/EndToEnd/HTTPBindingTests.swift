@@ -58,4 +58,27 @@ import Testing
         engine.signal(SIGTERM)
         #expect(engine.wait() == 0)
     }
+
+    /// An HTTP address that is taken (another process listens there) stops `tally run` with the
+    /// error, instead of an engine that runs on without its HTTP endpoint.
+    @Test func anHTTPAddressInUseStopsTheEngineWithTheError() async throws {
+        try await onOwnThread { try Self().anHTTPAddressInUseBody() }
+    }
+
+    func anHTTPAddressInUseBody() throws {
+        let setup = try LiveEngineTests.Setup()
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(setup.http).bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(bound == 0 && listen(fd, 1) == 0)
+        let engine = try setup.engine("engine")
+        #expect(engine.wait(timeout: 60) == 1, "still running, or: \(engine.stderr.suffix(2000))")
+        #expect(engine.stderr.contains("tally run:"), "\(engine.stderr.suffix(2000))")
+    }
 }
