@@ -30,7 +30,7 @@ final class DefinitionRuntime {
     var sourceCount: Int32 = 0
     /// Group mode with `repartition`: per source partition, the offset up to which its router
     /// said it is idle (-1: not said), which holds while the source has nothing beyond it
-    /// (`Engine.checkIdleClaims`).
+    /// (`applyIdleClaims`).
     var idleClaims: [Int64] = []
 
     /// Group mode with `repartition`: notes what a tick says of source partition `s` being idle
