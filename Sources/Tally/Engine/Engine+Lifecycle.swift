@@ -37,9 +37,11 @@ extension Engine {
     func checkOutputTopics() throws {
         for rt in runtimes {
             let d = rt.definition
-            for (role, topic, hint) in [("output", d.output, "any partition count"), ("dead-letter", d.deadLetter, "one partition is enough")] {
+            for (role, topic, hint, count) in [
+                ("output", d.output, "any partition count", 4), ("dead-letter", d.deadLetter, "one partition is enough", 1),
+            ] {
                 guard ((try? consumer.partitions(of: topic).count) ?? 0) == 0 else { continue }
-                throw EngineError("the \(role) topic \(topic) of \(d.name) does not exist; create it (\(hint)), e.g. `tally broker --topic \(topic):\(role == "output" ? 4 : 1)` or `kafka-topics.sh --create --topic \(topic) --partitions \(role == "output" ? 4 : 1)`")
+                throw EngineError("the \(role) topic \(topic) of \(d.name) does not exist; create it (\(hint)), e.g. `tally broker --topic \(topic):\(count)` or `kafka-topics.sh --create --topic \(topic) --partitions \(count)`")
             }
         }
     }

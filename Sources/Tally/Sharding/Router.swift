@@ -158,8 +158,8 @@ final class Router {
 /// The key of a record of a repartition topic: `source partition i32 BE | source offset i64 BE |
 /// flag u8 | …`. Flag 0: an event with a null key; 1: an event, its key bytes follow; 2: a tick,
 /// nothing follows, the offset is the one after the last record read from the source partition,
-/// and the value is the largest event time routed from it (8 bytes, little-endian; `Int64.min` for none) then a byte whose bit 0 says the
-/// source partition is idle (absent: not idle).
+/// and the value is the largest event time routed from it (8 bytes, little-endian; `Int64.min`
+/// for none), then a byte whose bit 0 says the source partition is idle (absent: not idle).
 enum RoutedKey {
     static let headerCount = 13
     static let tickFlag: UInt8 = 2

@@ -141,7 +141,7 @@ import Testing
         instances[1].signal(SIGKILL)
         _ = instances[1].wait(timeout: 10)
         try produce(cluster, events, 1_000..<1_750, name: "second")
-        let afterKill = settle(cluster, [ports[0], ports[2]])
+        _ = settle(cluster, [ports[0], ports[2]])
 
         // d joins and takes a share; then a is killed: its shards, b's former ones among them,
         // move again, to c and d, which have read on meanwhile.
@@ -187,7 +187,6 @@ import Testing
         for port in [ports[2], ports[3]] {
             for q in ["dev", "site"] { #expect(cluster.status(port, query: q)?["late"] as? Int == 0, "\(q) on \(port)") }
         }
-        #expect(!afterKill.isEmpty)
         #expect(!movedTwice.isEmpty, "some of b's shards were a's when a was killed: b \(first[1]), a \(aHeld)")
         let left = [(offset: 2, element: instances[2]), (offset: 3, element: instances[3])]
         ScaleOutTests.expectNoErrors(left)

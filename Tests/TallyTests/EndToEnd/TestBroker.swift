@@ -52,16 +52,7 @@ final class TestBroker {
     static func awaitListening(_ port: Int, _ process: ChildProcess) throws {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline && process.process.isRunning {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            close(fd)
-            if connected == 0 { return }
+            if HTTPBindingTests.accepts("127.0.0.1", port) { return }
             Thread.sleep(forTimeInterval: 0.02)
         }
         throw TestFailure("the broker did not listen on \(port): \(process.stderr.suffix(2000))")
